@@ -1,0 +1,18 @@
+//! redlet-core: a Redis 7.0-compatible in-memory data store as a deterministic state machine.
+//!
+//! The engine does no I/O and reads no clock: the caller passes the time into every call and seeds the PRNG.
+//! See ARCHITECTURE.md at the repository root for the code map and invariants.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod error;
+pub mod reply;
+pub mod table;
+pub mod util;
+
+pub use error::Error;
+pub use reply::Reply;

@@ -1,0 +1,1 @@
+//! The WebAssembly facade over redlet-core.
