@@ -16,3 +16,12 @@ pub mod util;
 
 pub use error::Error;
 pub use reply::Reply;
+pub mod cmd;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod engine;
+pub mod value;
+
+pub use config::Config;
+pub use engine::{ClientId, Engine};

@@ -1,0 +1,22 @@
+//! Command implementations, one file per command group as Redis's `t_*.c` files.
+//!
+//! Each group exports `HANDLERS`: its commands by full lower-case name (`object|encoding` for subcommands).
+//! Arity, unknown-command and unknown-subcommand errors never reach a handler: `Engine::execute` checks them
+//! from the command table first.
+
+use crate::engine::{Ctx, Engine};
+use crate::reply::Reply;
+
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+pub type Handler = fn(&mut Engine, &Ctx) -> Reply;
+
+const GROUPS: &[&[(&str, Handler)]] = &[string::HANDLERS, keys::HANDLERS, server::HANDLERS, connection::HANDLERS];
+
+/// Every implemented command with its handler.
+pub fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
+    GROUPS.iter().flat_map(|g| g.iter())
+}

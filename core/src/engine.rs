@@ -1,0 +1,365 @@
+//! The engine: databases, clients, the command path and time-driven work.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::cmd::{self, Handler};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Error;
+use crate::reply::Reply;
+use crate::table::{self, CommandSpec};
+use crate::util::Rng;
+use crate::value::Entry;
+
+pub type ClientId = u64;
+
+/// One connection's state.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: Option<Vec<u8>>,
+    pub db: usize,
+    /// Protocol version for replies: 2 or 3 (HELLO).
+    pub resp: u8,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
+    pub last_cmd: &'static str,
+    /// Set by QUIT (and CLIENT KILL later): the caller closes the connection after sending the reply.
+    pub closing: bool,
+    /// `ip:port` as the caller reports it (the server's peer address; a made-up one in the browser).
+    pub addr: String,
+    pub laddr: String,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+}
+
+/// Counters INFO reports.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+    pub total_commands: u64,
+    pub total_connections: u64,
+    pub expired_stale_perc: f64,
+    pub expire_cycle_cpu_ms: u64,
+}
+
+/// The arguments and context of one command call, handed to its handler.
+pub struct Ctx<'a> {
+    pub argv: &'a [&'a [u8]],
+    pub client: ClientId,
+    /// The client's selected database.
+    pub db: usize,
+    pub spec: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    /// Argument `i` (0 is the command name); arity checks make the indexes a handler uses present,
+    /// and a missing one reads as empty rather than panicking.
+    pub fn arg(&self, i: usize) -> &[u8] {
+        self.argv.get(i).copied().unwrap_or(b"")
+    }
+
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+}
+
+pub struct Engine {
+    pub dbs: Vec<Db>,
+    pub clients: BTreeMap<ClientId, Client>,
+    pub config: Config,
+    pub stats: Stats,
+    pub rng: Rng,
+    /// Time of the command being executed (unix ms), as passed by the caller.
+    pub now: u64,
+    /// The first time the engine was given, for uptime.
+    pub started_ms: u64,
+    /// Writes since the last save, as Redis's `dirty` counter.
+    pub dirty: u64,
+    next_client_id: ClientId,
+    pushes: VecDeque<(ClientId, Reply)>,
+    handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
+}
+
+/// How many random volatile keys active expiry looks at per database and round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
+const EXPIRE_KEYS_PER_LOOP: usize = 20;
+/// Rounds repeat while more than this percent of the sample was expired (ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE).
+const EXPIRE_ACCEPTABLE_STALE: usize = 10;
+/// A bound on rounds per `tick` so one tick stays short however much is due.
+const EXPIRE_MAX_ROUNDS: usize = 64;
+
+impl Engine {
+    pub fn new(config: Config) -> Engine {
+        let mut rng = Rng::new(config.seed);
+        let dbs = (0..config.databases.max(1)).map(|_| Db::new(rng.next_u64())).collect();
+        let mut handlers = hashbrown::HashMap::new();
+        for &(name, handler) in cmd::all_handlers() {
+            if let Some(spec) = find_spec(name) {
+                handlers.insert(spec.name, (spec, handler));
+            }
+        }
+        Engine {
+            dbs,
+            clients: BTreeMap::new(),
+            config,
+            stats: Stats::default(),
+            rng,
+            now: 0,
+            started_ms: 0,
+            dirty: 0,
+            next_client_id: 1,
+            pushes: VecDeque::new(),
+            handlers,
+        }
+    }
+
+    /// Opens a client. `now` is the connection time.
+    pub fn connect(&mut self, now: u64) -> ClientId {
+        self.advance_clock(now);
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        self.stats.total_connections += 1;
+        self.clients.insert(
+            id,
+            Client {
+                id,
+                name: None,
+                db: 0,
+                resp: 2,
+                created_ms: now,
+                last_interaction_ms: now,
+                last_cmd: "NULL",
+                closing: false,
+                addr: alloc::format!("127.0.0.1:{}", 40000 + id % 20000),
+                laddr: String::from("127.0.0.1:6379"),
+                lib_name: None,
+                lib_ver: None,
+            },
+        );
+        id
+    }
+
+    pub fn disconnect(&mut self, id: ClientId) {
+        self.clients.remove(&id);
+        self.pushes.retain(|(c, _)| *c != id);
+    }
+
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.get(&id)
+    }
+
+    pub fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
+        self.clients.get_mut(&id)
+    }
+
+    /// The protocol version of a client (2 for unknown ids).
+    pub fn resp_of(&self, id: ClientId) -> u8 {
+        self.clients.get(&id).map_or(2, |c| c.resp)
+    }
+
+    /// Whether the client asked to be closed (QUIT); the caller closes it after delivering the reply.
+    pub fn is_closing(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.closing)
+    }
+
+    /// Runs one command for `client` at time `now` (unix ms).
+    /// `None` means there is no reply to send now (an empty command).
+    pub fn execute(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
+        let name = argv.first()?;
+        self.advance_clock(now);
+        if !self.clients.contains_key(&client) {
+            return Some(Reply::Error(Error::other("ERR unknown client")));
+        }
+        let (spec, handler) = match self.resolve(argv) {
+            Ok(found) => found,
+            Err(e) => return Some(Reply::Error(e)),
+        };
+        let _ = name;
+        let db = self.clients.get(&client).map_or(0, |c| c.db);
+        if let Some(c) = self.clients.get_mut(&client) {
+            c.last_interaction_ms = now;
+            c.last_cmd = spec.name;
+        }
+        self.stats.total_commands += 1;
+        let ctx = Ctx { argv, client, db, spec };
+        Some(handler(self, &ctx))
+    }
+
+    /// Runs a command and encodes its reply in the client's protocol.
+    pub fn execute_resp(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Vec<u8>> {
+        let reply = self.execute(client, argv, now)?;
+        Some(reply.to_resp(self.resp_of(client)))
+    }
+
+    /// Finds the spec and handler for argv, producing Redis's unknown-command, unknown-subcommand and arity errors.
+    fn resolve(&self, argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), Error> {
+        let name = argv.first().copied().unwrap_or(b"");
+        let lower = lower_name(name).ok_or_else(|| Error::unknown_command(argv))?;
+        let top = table::lookup(&lower).ok_or_else(|| Error::unknown_command(argv))?;
+        let spec = if top.subcommands.is_empty() || argv.len() < 2 {
+            top
+        } else {
+            let sub = argv.get(1).copied().unwrap_or(b"");
+            match lower_name(sub).and_then(|s| top.subcommand(&s)) {
+                Some(s) => s,
+                None => {
+                    return Err(Error::UnknownSubcommand {
+                        sub: crate::error::lossy(sub, 128),
+                        container: String::from_utf8_lossy(name).to_ascii_uppercase(),
+                    })
+                }
+            }
+        };
+        let &(spec, handler) = self.handlers.get(spec.name).ok_or_else(|| {
+            if spec.name.contains('|') {
+                Error::UnknownSubcommand {
+                    sub: crate::error::lossy(argv.get(1).copied().unwrap_or(b""), 128),
+                    container: String::from_utf8_lossy(name).to_ascii_uppercase(),
+                }
+            } else {
+                Error::unknown_command(argv)
+            }
+        })?;
+        if !spec.arity_ok(argv.len()) {
+            return Err(Error::WrongArity(spec.name.into()));
+        }
+        Ok((spec, handler))
+    }
+
+    /// Whether the engine implements a command (its full name, `object|encoding` for a subcommand).
+    pub fn implements(&self, full_name: &str) -> bool {
+        self.handlers.contains_key(full_name)
+    }
+
+    /// The implemented commands' specs, top level only, in name order.
+    pub fn implemented_commands(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        table::COMMANDS.iter().filter(move |c| {
+            self.handlers.contains_key(c.name) || c.subcommands.iter().any(|s| self.handlers.contains_key(s.name))
+        })
+    }
+
+    /// Time-driven work: active expiry. Call it regularly (Redis does 10 times a second).
+    pub fn tick(&mut self, now: u64) {
+        self.advance_clock(now);
+        for dbi in 0..self.dbs.len() {
+            self.active_expire_db(dbi);
+        }
+    }
+
+    /// Pushes for clients (pub/sub messages, replies of unblocked clients), oldest first.
+    pub fn drain_pushes(&mut self) -> Vec<(ClientId, Reply)> {
+        self.pushes.drain(..).collect()
+    }
+
+    pub fn push(&mut self, client: ClientId, reply: Reply) {
+        self.pushes.push_back((client, reply));
+    }
+
+    /// The clock only moves forward: a caller handing an older time does not rewind expiry.
+    fn advance_clock(&mut self, now: u64) {
+        if self.started_ms == 0 {
+            self.started_ms = now;
+        }
+        if now > self.now {
+            self.now = now;
+        }
+    }
+
+    fn active_expire_db(&mut self, dbi: usize) {
+        let now = self.now;
+        for _ in 0..EXPIRE_MAX_ROUNDS {
+            let Some(db) = self.dbs.get(dbi) else { return };
+            if db.expires.is_empty() {
+                return;
+            }
+            let (seen, due) = db.sample_expired(&mut self.rng, EXPIRE_KEYS_PER_LOOP, now);
+            let expired = due.len();
+            for key in due {
+                self.delete_expired(dbi, &key);
+            }
+            if seen == 0 || expired * 100 / seen <= EXPIRE_ACCEPTABLE_STALE {
+                return;
+            }
+        }
+    }
+
+    fn delete_expired(&mut self, dbi: usize, key: &[u8]) {
+        if let Some(db) = self.dbs.get_mut(dbi) {
+            if db.remove(key).is_some() {
+                self.stats.expired_keys += 1;
+            }
+        }
+    }
+
+    /// Lazy expiry: deletes the key if its time has passed. True when it was deleted.
+    pub fn expire_if_needed(&mut self, dbi: usize, key: &[u8]) -> bool {
+        let now = self.now;
+        let expired = self.dbs.get(dbi).is_some_and(|db| db.is_expired(key, now));
+        if expired {
+            self.delete_expired(dbi, key);
+        }
+        expired
+    }
+
+    pub fn db(&self, dbi: usize) -> &Db {
+        // Client db indexes are validated by SELECT; index 0 always exists.
+        self.dbs.get(dbi).or_else(|| self.dbs.first()).expect("at least one database")
+    }
+
+    pub fn db_mut(&mut self, dbi: usize) -> &mut Db {
+        let i = if dbi < self.dbs.len() { dbi } else { 0 };
+        &mut self.dbs[i]
+    }
+
+    /// Looks a key up for reading: expires it if due, counts a hit or a miss, touches its access time.
+    pub fn lookup_read(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(dbi, key);
+        let now = self.now;
+        let found = self.db(dbi).keys.contains_key(key);
+        if found {
+            self.stats.keyspace_hits += 1;
+        } else {
+            self.stats.keyspace_misses += 1;
+        }
+        let entry = self.db_mut(dbi).keys.get_mut(key)?;
+        entry.lru_ms = now;
+        Some(entry)
+    }
+
+    /// Looks a key up for writing: expires it if due; no hit/miss statistics.
+    pub fn lookup_write(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(dbi, key);
+        let now = self.now;
+        let entry = self.db_mut(dbi).keys.get_mut(key)?;
+        entry.lru_ms = now;
+        Some(entry)
+    }
+
+    /// Whether a key exists (expiring it if due), without statistics or touching it.
+    pub fn exists(&mut self, dbi: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(dbi, key);
+        self.db(dbi).keys.contains_key(key)
+    }
+}
+
+/// A command name lower-cased for the table; names longer than any command's are unknown.
+fn lower_name(name: &[u8]) -> Option<String> {
+    if name.len() > 32 {
+        return None;
+    }
+    let s = core::str::from_utf8(name).ok()?;
+    Some(s.to_ascii_lowercase())
+}
+
+fn find_spec(full_name: &str) -> Option<&'static CommandSpec> {
+    match full_name.split_once('|') {
+        Some((top, sub)) => table::lookup(top)?.subcommand(sub),
+        None => table::lookup(full_name),
+    }
+}
