@@ -202,7 +202,14 @@ impl Engine {
         let name = argv.first().copied().unwrap_or(b"");
         let lower = lower_name(name).ok_or_else(|| Error::unknown_command(argv))?;
         let top = table::lookup(&lower).ok_or_else(|| Error::unknown_command(argv))?;
-        let spec = if top.subcommands.is_empty() || argv.len() < 2 {
+        let spec = if top.subcommands.is_empty() {
+            top
+        } else if argv.len() < 2 {
+            // A container named alone (`OBJECT`) fails Redis's arity check for the container itself,
+            // provided we implement any of its subcommands (else it is unknown to us altogether).
+            if top.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
+                return Err(Error::WrongArity(top.name.into()));
+            }
             top
         } else {
             let sub = argv.get(1).copied().unwrap_or(b"");
