@@ -291,7 +291,7 @@ fn expire_generic(e: &mut Engine, c: &Ctx, basetime: i64, unit: Unit) -> Reply {
     };
     if unit == Unit::Seconds {
         // Rust's division truncates toward zero as C's does, so these are Redis's LLONG_MAX/1000 bounds.
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return invalid();
         }
         when *= 1000;
@@ -708,4 +708,186 @@ fn object_help(_e: &mut Engine, _c: &Ctx) -> Reply {
         "    Prints this help.",
     ];
     Reply::Array(LINES.iter().map(|l| Reply::status(l)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::ClientId;
+    use alloc::collections::BTreeSet;
+    use alloc::string::String;
+    use alloc::vec;
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn run(e: &mut Engine, c: ClientId, now: u64, args: &[&str]) -> Reply {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        e.execute(c, &argv, now).unwrap_or(Reply::Nil)
+    }
+
+    fn engine() -> (Engine, ClientId) {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(T0);
+        (e, c)
+    }
+
+    #[test]
+    fn a_clock_moved_forward_expires_keys_lazily() {
+        let (mut e, c) = engine();
+        assert_eq!(run(&mut e, c, T0, &["SET", "k", "v", "PX", "1500"]), Reply::ok());
+        assert_eq!(run(&mut e, c, T0 + 400, &["TTL", "k"]), Reply::Integer(1));
+        assert_eq!(run(&mut e, c, T0 + 1500, &["PTTL", "k"]), Reply::Integer(0));
+        // The key lives through its own millisecond, and is gone the one after.
+        assert_eq!(e.stats.expired_keys, 0);
+        assert_eq!(run(&mut e, c, T0 + 1501, &["TTL", "k"]), Reply::Integer(-2));
+        assert!(e.db(0).keys.get(b"k").is_none());
+        assert_eq!(e.stats.expired_keys, 1);
+        assert_eq!(e.stats.keyspace_misses, 1);
+        assert_eq!(run(&mut e, c, T0 + 1502, &["EXISTS", "k"]), Reply::Integer(0));
+        assert_eq!(e.stats.expired_keys, 1);
+    }
+
+    #[test]
+    fn tick_expires_keys_without_any_access() {
+        let (mut e, c) = engine();
+        for i in 0..50 {
+            let key = alloc::format!("volatile:{i}");
+            run(&mut e, c, T0, &["SET", &key, "v", "PX", "100"]);
+        }
+        run(&mut e, c, T0, &["SET", "stays", "v"]);
+        run(&mut e, c, T0, &["SET", "later", "v", "PX", "100000"]);
+        assert_eq!(e.db(0).len(), 52);
+        e.tick(T0 + 50);
+        assert_eq!(e.db(0).len(), 52);
+        for step in 1..=20 {
+            e.tick(T0 + 200 + step);
+        }
+        assert_eq!(e.db(0).len(), 2);
+        assert_eq!(e.stats.expired_keys, 50);
+        assert_eq!(e.stats.keyspace_hits + e.stats.keyspace_misses, 0);
+        assert_eq!(run(&mut e, c, T0 + 300, &["TTL", "later"]), Reply::Integer(100));
+    }
+
+    #[test]
+    fn expire_in_the_past_deletes_without_counting_an_expiration() {
+        let (mut e, c) = engine();
+        run(&mut e, c, T0, &["SET", "k", "v"]);
+        assert_eq!(run(&mut e, c, T0, &["EXPIRE", "k", "-1"]), Reply::Integer(1));
+        assert_eq!(run(&mut e, c, T0, &["EXISTS", "k"]), Reply::Integer(0));
+        run(&mut e, c, T0, &["SET", "k", "v"]);
+        // PEXPIREAT at exactly now is already past for checkAlreadyExpired.
+        assert_eq!(run(&mut e, c, T0, &["PEXPIREAT", "k", &alloc::format!("{T0}")]), Reply::Integer(1));
+        assert_eq!(run(&mut e, c, T0, &["EXISTS", "k"]), Reply::Integer(0));
+        assert_eq!(e.stats.expired_keys, 0);
+    }
+
+    #[test]
+    fn ttl_rounds_to_the_nearest_second() {
+        let (mut e, c) = engine();
+        run(&mut e, c, T0, &["SET", "k", "v", "PX", "10000"]);
+        assert_eq!(run(&mut e, c, T0 + 500, &["TTL", "k"]), Reply::Integer(10));
+        assert_eq!(run(&mut e, c, T0 + 501, &["TTL", "k"]), Reply::Integer(9));
+        assert_eq!(run(&mut e, c, T0 + 9600, &["TTL", "k"]), Reply::Integer(0));
+        assert_eq!(run(&mut e, c, T0 + 9600, &["PEXPIRETIME", "k"]), Reply::Integer((T0 + 10000) as i64));
+    }
+
+    #[test]
+    fn rename_carries_the_expiry_along() {
+        let (mut e, c) = engine();
+        run(&mut e, c, T0, &["SET", "a", "v", "PX", "1000"]);
+        assert_eq!(run(&mut e, c, T0, &["RENAME", "a", "b"]), Reply::ok());
+        assert_eq!(run(&mut e, c, T0 + 1001, &["EXISTS", "b"]), Reply::Integer(0));
+        assert_eq!(e.stats.expired_keys, 1);
+    }
+
+    #[test]
+    fn idle_time_follows_the_callers_clock() {
+        let (mut e, c) = engine();
+        run(&mut e, c, T0, &["SET", "k", "v"]);
+        assert_eq!(run(&mut e, c, T0 + 65_000, &["OBJECT", "IDLETIME", "k"]), Reply::Integer(65));
+        // OBJECT does not touch the key; GET does.
+        assert_eq!(run(&mut e, c, T0 + 70_000, &["OBJECT", "IDLETIME", "k"]), Reply::Integer(70));
+        run(&mut e, c, T0 + 70_000, &["GET", "k"]);
+        assert_eq!(run(&mut e, c, T0 + 72_000, &["OBJECT", "IDLETIME", "k"]), Reply::Integer(2));
+    }
+
+    #[test]
+    fn lfu_counter_grows_on_access_and_decays_with_time() {
+        let mut e = Engine::new(Config { maxmemory_policy: "allkeys-lfu".into(), ..Config::default() });
+        let c = e.connect(T0);
+        run(&mut e, c, T0, &["SET", "k", "v"]);
+        assert_eq!(run(&mut e, c, T0, &["OBJECT", "FREQ", "k"]), Reply::Integer(5));
+        run(&mut e, c, T0, &["GET", "k"]);
+        assert_eq!(run(&mut e, c, T0, &["OBJECT", "FREQ", "k"]), Reply::Integer(6));
+        // lfu-decay-time 1: one less per minute without access.
+        assert_eq!(run(&mut e, c, T0 + 3 * 60_000, &["OBJECT", "FREQ", "k"]), Reply::Integer(3));
+        assert!(run(&mut e, c, T0, &["OBJECT", "IDLETIME", "k"]).is_error());
+    }
+
+    #[test]
+    fn scan_with_a_small_count_returns_every_key() {
+        let (mut e, c) = engine();
+        let mut expected = BTreeSet::new();
+        for i in 0..300 {
+            let key = alloc::format!("key:{i}");
+            run(&mut e, c, T0, &["SET", &key, "v"]);
+            expected.insert(key.into_bytes());
+        }
+        let mut seen = BTreeSet::new();
+        let mut cursor = String::from("0");
+        let mut calls = 0;
+        loop {
+            calls += 1;
+            assert!(calls < 1000, "SCAN does not terminate");
+            let Reply::Array(parts) = run(&mut e, c, T0, &["SCAN", &cursor, "COUNT", "7"]) else { panic!() };
+            let [Reply::Bulk(next), Reply::Array(keys)] = parts.as_slice() else { panic!() };
+            for k in keys {
+                let Reply::Bulk(k) = k else { panic!() };
+                seen.insert(k.clone());
+            }
+            cursor = String::from_utf8(next.clone()).unwrap();
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn scan_cursor_follows_strtoul() {
+        assert_eq!(parse_scan_cursor(b""), Ok(0));
+        assert_eq!(parse_scan_cursor(b"+7"), Ok(7));
+        assert_eq!(parse_scan_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        for bad in [&b"18446744073709551616"[..], b" 1", b"1 ", b"+", b"-", b"0x1", b"1.0", b"--1"] {
+            assert_eq!(parse_scan_cursor(bad), Err(Error::InvalidCursor), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn randomkey_skips_and_deletes_expired_keys() {
+        let (mut e, c) = engine();
+        for i in 0..20 {
+            run(&mut e, c, T0, &["SET", &alloc::format!("gone:{i}"), "v", "PX", "10"]);
+        }
+        run(&mut e, c, T0, &["SET", "live", "v"]);
+        assert_eq!(run(&mut e, c, T0 + 100, &["RANDOMKEY"]), Reply::bulk(b"live"));
+        run(&mut e, c, T0 + 100, &["DEL", "live"]);
+        assert_eq!(run(&mut e, c, T0 + 100, &["RANDOMKEY"]), Reply::Nil);
+        assert_eq!(e.stats.expired_keys, 20);
+        assert_eq!(e.db(0).len(), 0);
+    }
+
+    #[test]
+    fn copy_and_move_take_the_expiry() {
+        let (mut e, c) = engine();
+        run(&mut e, c, T0, &["SET", "a", "5", "PX", "5000"]);
+        assert_eq!(run(&mut e, c, T0, &["COPY", "a", "b", "DB", "3"]), Reply::Integer(1));
+        assert_eq!(e.db(3).expire_of(b"b"), Some(T0 + 5000));
+        assert_eq!(run(&mut e, c, T0, &["MOVE", "a", "2"]), Reply::Integer(1));
+        assert_eq!(e.db(2).expire_of(b"a"), Some(T0 + 5000));
+        assert!(e.db(0).is_empty());
+        assert_eq!(vec![e.db(2).len(), e.db(3).len()], vec![1, 1]);
+    }
 }
