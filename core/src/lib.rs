@@ -19,7 +19,6 @@ pub use reply::Reply;
 pub mod cmd;
 pub mod config;
 pub mod db;
-pub mod dict;
 pub mod engine;
 pub mod value;
 
