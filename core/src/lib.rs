@@ -9,7 +9,9 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod dict;
 pub mod error;
+pub mod glob;
 pub mod reply;
 pub mod table;
 pub mod util;
