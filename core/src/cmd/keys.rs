@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::glob::{is_literal, matches_everything, string_match};
 use crate::reply::Reply;
 use crate::util::{eq_ic, parse_i64};
 use crate::value::{Entry, Value};
@@ -42,106 +43,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("object|help", object_help),
 ];
 
-// TEMPORARY: until glob.rs lands on main, a local port of stringmatchlen stands in for
-// `crate::glob::string_match`. Switch the `use` below to `crate::glob::string_match` and delete this module.
-mod glob_fallback {
-    pub fn string_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
-        let mut skip = false;
-        matches(pattern, s, nocase, &mut skip)
-    }
-
-    fn fold(c: u8, nocase: bool) -> u8 {
-        if nocase {
-            c.to_ascii_lowercase()
-        } else {
-            c
-        }
-    }
-
-    fn matches(mut p: &[u8], mut s: &[u8], nocase: bool, skip: &mut bool) -> bool {
-        while !p.is_empty() && !s.is_empty() {
-            match p[0] {
-                b'*' => {
-                    while p.len() > 1 && p[1] == b'*' {
-                        p = &p[1..];
-                    }
-                    if p.len() == 1 {
-                        return true;
-                    }
-                    while !s.is_empty() {
-                        if matches(&p[1..], s, nocase, skip) {
-                            return true;
-                        }
-                        if *skip {
-                            return false;
-                        }
-                        s = &s[1..];
-                    }
-                    *skip = true;
-                    return false;
-                }
-                b'?' => s = &s[1..],
-                b'[' => {
-                    p = &p[1..];
-                    let not = p.first() == Some(&b'^');
-                    if not {
-                        p = &p[1..];
-                    }
-                    let mut hit = false;
-                    loop {
-                        match p {
-                            [b'\\', e, ..] => {
-                                p = &p[1..];
-                                hit |= *e == s[0];
-                            }
-                            [b']', ..] => break,
-                            [] => break,
-                            [a, b'-', z, ..] => {
-                                let (lo, hi) = if a > z { (*z, *a) } else { (*a, *z) };
-                                let c = fold(s[0], nocase);
-                                hit |= c >= fold(lo, nocase) && c <= fold(hi, nocase);
-                                p = &p[2..];
-                            }
-                            [c, ..] => hit |= fold(*c, nocase) == fold(s[0], nocase),
-                        }
-                        p = &p[1..];
-                    }
-                    if not {
-                        hit = !hit;
-                    }
-                    if !hit {
-                        return false;
-                    }
-                    s = &s[1..];
-                    if p.is_empty() {
-                        return s.is_empty();
-                    }
-                }
-                c => {
-                    let c = if c == b'\\' && p.len() >= 2 {
-                        p = &p[1..];
-                        p[0]
-                    } else {
-                        c
-                    };
-                    if fold(c, nocase) != fold(s[0], nocase) {
-                        return false;
-                    }
-                    s = &s[1..];
-                }
-            }
-            p = &p[1..];
-            if s.is_empty() {
-                while p.first() == Some(&b'*') {
-                    p = &p[1..];
-                }
-                break;
-            }
-        }
-        p.is_empty() && s.is_empty()
-    }
-}
-use glob_fallback::string_match;
 
 /// Redis's `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: expires the key if due and counts a keyspace hit or miss,
 /// but leaves its access time alone. True when the key exists.
@@ -375,10 +276,15 @@ fn persist(e: &mut Engine, c: &Ctx) -> Reply {
 /// KEYS pattern
 fn keys(e: &mut Engine, c: &Ctx) -> Reply {
     let pattern = c.arg(1);
-    // Redis short-circuits the exact pattern `*` (the matcher itself never matches an empty key).
-    let all = pattern == b"*";
     let now = e.now;
     let db = e.db(c.db);
+    // A pattern without glob syntax matches only itself: one lookup instead of a walk, same reply.
+    if is_literal(pattern) {
+        let found = db.keys.contains_key(pattern) && !db.is_expired(pattern, now);
+        return Reply::Array(if found { alloc::vec![Reply::bulk(pattern)] } else { Vec::new() });
+    }
+    // Redis short-circuits the exact pattern `*` (the matcher itself never matches an empty key).
+    let all = matches_everything(pattern);
     // Redis 7.0 only skips logically expired keys here; it does not delete them.
     let found = db
         .keys
@@ -436,7 +342,7 @@ pub(crate) fn parse_scan_options<'a>(c: &Ctx<'a>, start: usize, allow_type: bool
                 return Err(Error::Syntax);
             }
         } else if eq_ic(arg, "match") {
-            opts.pattern = if value == b"*" { None } else { Some(value) };
+            opts.pattern = if matches_everything(value) { None } else { Some(value) };
         } else if eq_ic(arg, "type") && allow_type {
             opts.type_name = Some(value);
         } else {
