@@ -265,8 +265,9 @@ impl Engine {
                 }
             }
         };
-        // A container named alone (`CLIENT`) fails its own arity check, when any of its subcommands exists here.
-        if !spec.subcommands.is_empty() && spec.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
+        // A container named alone (`CLIENT`) fails its own arity check, when any of its subcommands exists here
+        // (COMMAND, whose arity allows it alone, has a handler of its own).
+        if !self.handlers.contains_key(spec.name) && spec.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
             return Err(Error::WrongArity(spec.name.into()));
         }
         let &(spec, handler) = self.handlers.get(spec.name).ok_or_else(|| {

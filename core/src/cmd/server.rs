@@ -781,11 +781,120 @@ fn getkeys(e: &Engine, c: &Ctx) -> Result<Vec<(usize, &'static [&'static str])>,
     if !spec.arity_ok(argv.len()) {
         return Err(Error::other("ERR Invalid number of arguments specified for command"));
     }
-    match keys_from_specs(spec, argv) {
+    match command_keys(spec, argv) {
         Some(keys) if !keys.is_empty() => Ok(keys),
         _ if spec.has(table::Flag::NoMandatoryKeys) => Ok(Vec::new()),
         _ => Err(Error::other("ERR Invalid arguments specified for command")),
     }
+}
+
+/// A command's keys as Redis's getKeysFromCommandWithSpecs finds them: from the key specs when they are
+/// reliable, otherwise with the command's own key finder (`getkeys_proc`), for the few commands that have one.
+/// Argument indexes count the command name as 0. `None` when the arguments cannot hold the keys.
+pub fn command_keys(spec: &CommandSpec, argv: &[&[u8]]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let variable = spec.key_specs.iter().any(|ks| ks.flags.contains(&"variable_flags"));
+    if !variable {
+        if let Some(keys) = keys_from_specs(spec, argv) {
+            return Some(keys);
+        }
+    }
+    command_keys_proc(spec.name, argv)
+}
+
+/// The key finders Redis keeps beside the specs, for flags that depend on the arguments (SET with GET,
+/// BITFIELD with writes) and for specs that cannot be followed (SORT's STORE, a count parsed with atoi).
+fn command_keys_proc(name: &str, argv: &[&[u8]]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    const RO_ACCESS: &[&str] = &["RO", "access"];
+    const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
+    const OW_UPDATE: &[&str] = &["OW", "update"];
+    // genericGetKeys: (store key index, key count index, first key index); 0 means no store key.
+    let generic = match name {
+        "zunionstore" | "zinterstore" | "zdiffstore" => Some((1, 2, 3)),
+        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => Some((0, 1, 2)),
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" | "blmpop" | "bzmpop" => Some((0, 2, 3)),
+        _ => None,
+    };
+    if let Some((store, count_at, first)) = generic {
+        let num = atoi(argv.get(count_at)?);
+        let room = argv.len() as i64 - first as i64;
+        if num < 1 || num > room {
+            return Some(Vec::new());
+        }
+        let mut keys: Vec<(usize, &'static [&'static str])> = (0..num as usize).map(|i| (first + i, &[][..])).collect();
+        if store > 0 {
+            keys.push((store, &[]));
+        }
+        return Some(keys);
+    }
+    match name {
+        "set" => {
+            let get = argv.iter().skip(3).any(|a| eq_ic(a, "GET"));
+            Some(vec![(1, if get { RW_ACCESS_UPDATE } else { OW_UPDATE })])
+        }
+        "bitfield" => {
+            let mut readonly = true;
+            let mut i = 2;
+            while i < argv.len() {
+                let rem = argv.len() - i - 1;
+                let a = argv.get(i).copied().unwrap_or(b"");
+                if eq_ic(a, "GET") && rem >= 2 {
+                    i += 2;
+                } else if (eq_ic(a, "SET") || eq_ic(a, "INCRBY")) && rem >= 3 {
+                    readonly = false;
+                    break;
+                } else if eq_ic(a, "OVERFLOW") && rem >= 1 {
+                    i += 1;
+                } else {
+                    // A syntax error: assume a write, to be safe.
+                    readonly = false;
+                    break;
+                }
+                i += 1;
+            }
+            Some(vec![(1, if readonly { RO_ACCESS } else { RW_ACCESS_UPDATE })])
+        }
+        "sort_ro" => Some(vec![(1, RO_ACCESS)]),
+        "sort" => {
+            // The last STORE wins; LIMIT, GET and BY skip their arguments.
+            let mut keys = vec![(1, RO_ACCESS)];
+            let mut store = None;
+            let mut i = 2;
+            while i < argv.len() {
+                let a = argv.get(i).copied().unwrap_or(b"");
+                if eq_ic(a, "LIMIT") {
+                    i += 2;
+                } else if eq_ic(a, "GET") || eq_ic(a, "BY") {
+                    i += 1;
+                } else if eq_ic(a, "STORE") && i + 1 < argv.len() {
+                    store = Some(i + 1);
+                }
+                i += 1;
+            }
+            keys.extend(store.map(|s| (s, OW_UPDATE)));
+            Some(keys)
+        }
+        _ => None,
+    }
+}
+
+/// C's `atoi`: leading white space, a sign, then digits as far as they go; anything else reads as 0.
+fn atoi(s: &[u8]) -> i64 {
+    let s = match s.iter().position(|c| !c.is_ascii_whitespace()) {
+        Some(i) => s.get(i..).unwrap_or(&[]),
+        None => return 0,
+    };
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', r)) => (true, r),
+        Some((b'+', r)) => (false, r),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
+        n = n.saturating_mul(10).saturating_add((d - b'0') as i64);
+    }
+    let n = if neg { -n } else { n };
+    // atoi returns an int.
+    n as i32 as i64
 }
 
 /// Finds a command's keys from its key specs, as Redis's getKeysUsingKeySpecs: argument indexes (0 is the
