@@ -40,7 +40,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            seed: 0x5eed_1e7,
+            seed: 0x05ee_d1e7,
             databases: 16,
             maxmemory: 0,
             maxmemory_policy: String::from("noeviction"),
@@ -355,7 +355,7 @@ fn parse_save(v: &[u8]) -> Option<Vec<(i64, i64)>> {
     }
     // Redis splits on single spaces, so doubled spaces make empty (invalid) numbers.
     let nums: Vec<i64> = v.split(|&c| c == b' ').map(strtoll_whole).collect::<Option<_>>()?;
-    if nums.len() % 2 != 0 {
+    if nums.len() & 1 == 1 {
         return None;
     }
     let pairs: Vec<(i64, i64)> = nums.chunks(2).filter_map(|p| Some((*p.first()?, *p.get(1)?))).collect();

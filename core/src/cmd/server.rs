@@ -12,6 +12,7 @@ use super::Handler;
 use crate::config::{self, Config};
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::glob::string_match;
 use crate::reply::Reply;
 use crate::table::{self, Arg, BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::util::{eq_ic, parse_i64, Rng};
@@ -1020,7 +1021,7 @@ fn config_get(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// CONFIG SET parameter value [parameter value ...]
 fn config_set(e: &mut Engine, c: &Ctx) -> Reply {
-    if c.argc() % 2 != 0 {
+    if c.argc() & 1 == 1 {
         return Error::Syntax.into();
     }
     let pairs: Vec<(&[u8], &[u8])> = c
@@ -1094,54 +1095,4 @@ fn config_help(_e: &mut Engine, _c: &Ctx) -> Reply {
         "HELP",
         "    Prints this help.",
     ])
-}
-
-// TEMPORARY: a private glob until `crate::glob::string_match` lands on main; then this goes.
-fn string_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
-    let eq = |a: u8, b: u8| if nocase { a.eq_ignore_ascii_case(&b) } else { a == b };
-    match pattern.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| string_match(rest, s.get(i..).unwrap_or(&[]), nocase)),
-        Some((b'?', rest)) => !s.is_empty() && string_match(rest, s.get(1..).unwrap_or(&[]), nocase),
-        Some((b'[', rest)) => {
-            let Some((&ch, tail)) = s.split_first() else { return false };
-            let (negate, mut p) = match rest.split_first() {
-                Some((b'^', r)) => (true, r),
-                _ => (false, rest),
-            };
-            let mut matched = false;
-            loop {
-                match p {
-                    [b'\\', x, r @ ..] => {
-                        matched |= *x == ch;
-                        p = r;
-                    }
-                    [b']', r @ ..] => {
-                        p = r;
-                        break;
-                    }
-                    [] => break,
-                    [a, b'-', b, r @ ..] => {
-                        let (lo, hi) = if a <= b { (*a, *b) } else { (*b, *a) };
-                        let (lo, hi, c) = if nocase {
-                            (lo.to_ascii_lowercase(), hi.to_ascii_lowercase(), ch.to_ascii_lowercase())
-                        } else {
-                            (lo, hi, ch)
-                        };
-                        matched |= lo <= c && c <= hi;
-                        p = r;
-                    }
-                    [x, r @ ..] => {
-                        matched |= eq(*x, ch);
-                        p = r;
-                    }
-                }
-            }
-            matched != negate && string_match(p, tail, nocase)
-        }
-        Some((b'\\', [x, rest @ ..])) | Some((x, rest)) => match s.split_first() {
-            Some((&ch, tail)) => eq(*x, ch) && string_match(rest, tail, nocase),
-            None => false,
-        },
-    }
 }
