@@ -296,8 +296,9 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         }
         None => (0, 0),
     };
-    let qbuf_free = if current.is_some() { 20474usize.saturating_sub(qbuf) } else { 0 };
-    let tot_mem = if current.is_some() { 22272 + argv_mem + qbuf } else { 1928 };
+    // Redis keeps a 20 KiB query buffer per connection; the running command occupies part of it.
+    let qbuf_free = 20474usize.saturating_sub(qbuf);
+    let tot_mem = 22272 + argv_mem + qbuf;
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags=N db={db} \
          sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 \
