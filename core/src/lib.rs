@@ -10,6 +10,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod error;
+pub mod ldouble;
 pub mod reply;
 pub mod table;
 pub mod util;
