@@ -36,6 +36,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("config|get", config_get),
     ("config|set", config_set),
     ("config|resetstat", config_resetstat),
+    ("config|rewrite", config_rewrite),
     ("config|help", config_help),
 ];
 
@@ -1078,6 +1079,12 @@ fn set_failed(name: &str, why: &str) -> Error {
 fn config_resetstat(e: &mut Engine, _c: &Ctx) -> Reply {
     e.stats = Default::default();
     Reply::ok()
+}
+
+/// CONFIG REWRITE
+fn config_rewrite(_e: &mut Engine, _c: &Ctx) -> Reply {
+    // The engine reads no configuration file, so there is none to rewrite; the host keeps its own settings.
+    Error::other("ERR The server is running without a config file").into()
 }
 
 /// CONFIG HELP
