@@ -10,8 +10,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod error;
+pub mod format;
 pub mod reply;
+pub mod resp;
 pub mod table;
+pub mod tokenize;
 pub mod util;
 
 pub use error::Error;
