@@ -16,6 +16,23 @@ use alloc::vec::Vec;
 use crate::reply::Reply;
 use crate::util::fmt_double;
 
+/// What an interactive redis-cli prints after running `argv` on a connection speaking `resp`:
+/// the RESP2 view of the reply when the connection is RESP2, raw for the commands redis-cli always prints raw.
+pub fn format_console<A: AsRef<[u8]>>(argv: &[A], reply: &Reply, resp: u8) -> String {
+    let lowered;
+    let seen = if resp >= 3 {
+        reply
+    } else {
+        lowered = crate::resp::lower_resp2(reply);
+        &lowered
+    };
+    let bytes = if cli_forces_raw(argv) { format_forced_raw(seen) } else { format_tty_bytes(seen) };
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
 /// What redis-cli prints for `reply` on a terminal, final newline included.
 ///
 /// The text is what redis-cli writes, as UTF-8; only a verbatim string holding invalid UTF-8 (printed raw
