@@ -254,9 +254,10 @@ impl Engine {
         let spec = if top.subcommands.is_empty() {
             top
         } else if argv.len() < 2 {
-            // A container named alone (`OBJECT`) fails Redis's arity check for the container itself,
-            // provided we implement any of its subcommands (else it is unknown to us altogether).
-            if top.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
+            // A container named alone (`OBJECT`) fails Redis's arity check for the container itself (unless,
+            // like COMMAND, it runs on its own), provided we implement any of its subcommands.
+            let runs_alone = self.handlers.contains_key(top.name);
+            if !runs_alone && top.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
                 return Err(Error::WrongArity(top.name.into()));
             }
             top

@@ -761,6 +761,21 @@ mod tests {
     }
 
     #[test]
+    fn scan_type_none_returns_a_key_it_just_expired() {
+        // Redis 7.0's SCAN looks a key up for its type before the expiry filter; the lookup deletes an expired
+        // key, whose type then reads "none", so `TYPE none` returns it (once).
+        let (mut e, c) = engine();
+        run(&mut e, c, T0, &["SET", "live", "v"]);
+        run(&mut e, c, T0, &["SET", "gone", "v", "PX", "10"]);
+        let scan_none = |e: &mut Engine| run(e, c, T0 + 100, &["SCAN", "0", "TYPE", "none", "COUNT", "100"]);
+        let expected = |keys: Vec<Reply>| Reply::Array(vec![Reply::bulk(b"0"), Reply::Array(keys)]);
+        assert_eq!(scan_none(&mut e), expected(vec![Reply::bulk(b"gone")]));
+        assert_eq!(scan_none(&mut e), expected(vec![]));
+        assert_eq!(e.stats.expired_keys, 1);
+        assert_eq!((e.stats.keyspace_hits, e.stats.keyspace_misses), (2, 1));
+    }
+
+    #[test]
     fn scan_cursor_follows_strtoul() {
         assert_eq!(parse_scan_cursor(b""), Ok(0));
         assert_eq!(parse_scan_cursor(b"+7"), Ok(7));
