@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 
+use crate::types::{Hash, List, Set, ZSet};
 use crate::util::{parse_i64, Rng};
 
 /// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT: strings up to this length are embstr, longer ones raw.
@@ -12,6 +13,10 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(RString),
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -19,6 +24,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -26,6 +35,21 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding.name(),
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
+        }
+    }
+
+    /// Bytes the value takes, for the memory estimate (INFO used_memory, MEMORY USAGE, maxmemory).
+    pub fn mem_usage(&self) -> usize {
+        match self {
+            Value::Str(s) => s.bytes.len(),
+            Value::List(l) => l.mem_usage(),
+            Value::Hash(h) => h.mem_usage(),
+            Value::Set(s) => s.mem_usage(),
+            Value::ZSet(z) => z.mem_usage(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub(crate) fn read_string<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Resul
         None => Ok(None),
         Some(entry) => match &entry.value {
             Value::Str(s) => Ok(Some(s)),
+            _ => Err(Error::WrongType),
         },
     }
 }
