@@ -307,8 +307,9 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
         tally.differences.push(format!("{}: no recorded expectations and no redis-server to compare with", path.display()));
         return;
     }
-    if let Some(s) = server {
-        let mut control = s.connect().expect("connect to redis-server");
+    // A side connection for resetting the server and for watching it block clients.
+    let mut control = server.map(|s| s.connect().expect("connect to redis-server"));
+    if let Some(control) = control.as_mut() {
         for cmd in RESET {
             let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
             control.call(&argv).expect("reset redis-server");
@@ -337,8 +338,11 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                     engine.disconnect(side.id);
                     pushed.remove(&side.id);
                     drop(side.conn);
-                    // Let Redis see the connection go before the next command arrives on another one.
-                    std::thread::sleep(Duration::from_millis(20));
+                    // Let Redis see the connection go before the next command arrives on another one: it has one
+                    // client more than the engine, the control connection.
+                    if let Some(control) = control.as_mut() {
+                        wait_info(control, &format!("connected_clients:{}", engine.clients.len() + 1));
+                    }
                 }
                 continue;
             }
@@ -374,6 +378,11 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                 let theirs = match (side.conn.as_mut(), server) {
                     (Some(conn), Some(_)) if marker == Marker::NoReply => {
                         conn.send(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
+                        // Another connection's next command must not overtake this one: wait until Redis has
+                        // as many blocked clients as the engine.
+                        if let Some(control) = control.as_mut() {
+                            wait_info(control, &format!("blocked_clients:{}", engine.blocking.len()));
+                        }
                         Some(Vec::new())
                     }
                     (Some(conn), Some(s)) => {
@@ -437,6 +446,19 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
         } else if recorded.as_ref().is_some_and(|r| r.len() != rows.len()) {
             tally.differences.push(format!("{}: recording has a different number of commands", path.display()));
         }
+    }
+}
+
+/// Polls Redis until INFO clients shows the `field:value` line `line` (for up to a second: a case that expects a
+/// block Redis does not make shows up at its `!pushed`).
+fn wait_info(control: &mut Conn, line: &str) {
+    let want = format!("{line}\r\n");
+    for _ in 0..200 {
+        let info = control.call(&[b"INFO", b"clients"]).unwrap_or_default();
+        if String::from_utf8_lossy(&info).contains(&want) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
