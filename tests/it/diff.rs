@@ -307,14 +307,22 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
         tally.differences.push(format!("{}: no recorded expectations and no redis-server to compare with", path.display()));
         return;
     }
-    // A side connection for resetting the server and for watching it block clients.
-    let mut control = server.map(|s| s.connect().expect("connect to redis-server"));
-    if let Some(control) = control.as_mut() {
+    if let Some(s) = server {
+        let mut control = s.connect().expect("connect to redis-server");
         for cmd in RESET {
             let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
             control.call(&argv).expect("reset redis-server");
         }
     }
+    // A side connection to watch Redis block and drop clients, opened by the first `!noreply` or `!close`
+    // (so files without them see exactly their own clients in INFO and CLIENT LIST).
+    let mut watcher: Option<Conn> = None;
+    let mut watch = |line: String| {
+        if let Some(s) = server {
+            let conn = watcher.get_or_insert_with(|| s.connect().expect("connect to redis-server"));
+            wait_info(conn, &line);
+        }
+    };
     let mut engine = Engine::new(Config::default());
     let mut sides: BTreeMap<u32, Side> = BTreeMap::new();
     // Replies the engine pushed (unblocked clients), per client, not yet compared.
@@ -339,10 +347,8 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                     pushed.remove(&side.id);
                     drop(side.conn);
                     // Let Redis see the connection go before the next command arrives on another one: it has one
-                    // client more than the engine, the control connection.
-                    if let Some(control) = control.as_mut() {
-                        wait_info(control, &format!("connected_clients:{}", engine.clients.len() + 1));
-                    }
+                    // client more than the engine, the watcher.
+                    watch(format!("connected_clients:{}", engine.clients.len() + 1));
                 }
                 continue;
             }
@@ -380,9 +386,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                         conn.send(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
                         // Another connection's next command must not overtake this one: wait until Redis has
                         // as many blocked clients as the engine.
-                        if let Some(control) = control.as_mut() {
-                            wait_info(control, &format!("blocked_clients:{}", engine.blocking.len()));
-                        }
+                        watch(format!("blocked_clients:{}", engine.blocking.len()));
                         Some(Vec::new())
                     }
                     (Some(conn), Some(s)) => {

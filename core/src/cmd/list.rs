@@ -688,6 +688,39 @@ fn blmpop(e: &mut Engine, c: &Ctx) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+
+    /// Changes count like Redis's server.dirty: one per element pushed, popped, set, inserted or removed.
+    /// The figures are Redis 7.0.15's `rdb_changes_since_last_save` for the same commands on a fresh server.
+    #[test]
+    fn dirty_counts_like_redis() {
+        let mut e = Engine::new(Config::default());
+        let (a, b) = (e.connect(0), e.connect(0));
+        let run = |e: &mut Engine, client, line: &str| {
+            let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            e.execute(client, &argv, 1)
+        };
+        let steps: &[(&[&str], u64)] = &[
+            (&["RPUSH l a b c d e f"], 6),
+            (&["LPOP l 2", "RPOP l"], 9),
+            (&["LSET l 0 x", "LINSERT l BEFORE x y", "LREM l 0 y"], 12),
+            (&["LTRIM l 1 1", "LMOVE l l2 LEFT LEFT"], 15),
+            (&["RPUSH m 1 2 3", "LMPOP 1 m LEFT COUNT 2", "BLPOP m 0"], 21),
+        ];
+        for (lines, dirty) in steps {
+            for line in *lines {
+                run(&mut e, a, line);
+            }
+            assert_eq!(e.dirty, *dirty, "{lines:?}");
+        }
+        assert_eq!(run(&mut e, b, "BLMPOP 0 1 q LEFT COUNT 3"), None);
+        run(&mut e, a, "RPUSH q 1 2");
+        assert_eq!(e.dirty, 25);
+        for line in ["LPOP missing", "LREM l2 1 zz", "LINSERT l2 BEFORE zz x", "LTRIM missing 0 1", "LPUSHX missing a"] {
+            run(&mut e, a, line);
+        }
+        assert_eq!(e.dirty, 25);
+    }
 
     #[test]
     fn ranges_clamp_like_redis() {
