@@ -1,76 +1,747 @@
-//! Placeholder keyspace table (hashbrown-backed); replaced by the scannable chained table.
+//! The keyspace hash table: a chained hash table with power-of-two bucket counts and Redis's
+//! reverse-binary `SCAN` cursor (`dictScan` in src/dict.c).
+//!
+//! Why this shape: `SCAN` must return every element present for the whole scan at least once, even when
+//! the table grows or shrinks between calls. Redis gets that from `bucket = hash & (size - 1)` plus a cursor
+//! that increments its *high* bits first: the buckets already visited in a table of size 2^k are exactly the
+//! ones whose "descendants" in a table of size 2^(k+1) (or "ancestors" in 2^(k-1)) the cursor will skip.
+//! Because that argument only needs the table to be consistent *between* calls, we resize all at once instead
+//! of rehashing incrementally, and a scan only ever looks at one table.
+//!
+//! Memory layout (the keyspace holds millions of entries, so bytes per entry matter):
+//! - `entries: Vec<Entry<V>>` is a dense slab. Chains link through `next: u32` slab indices. Removal
+//!   swap-removes the last entry into the hole and fixes the one link that pointed at it, so there is no
+//!   free list, no per-slot tag, and `iter()` is a plain slice walk.
+//! - `buckets: Vec<u32>` holds chain heads (`NIL` = empty): 4 bytes per bucket.
+//! - Each entry stores the low 32 bits of its hash, so resizing never rehashes keys and lookups compare
+//!   hashes before bytes.
+//! - Keys up to [`INLINE_KEY`] bytes live inside the entry; longer ones get one exact-size heap allocation.
 
+use alloc::boxed::Box;
+use alloc::vec;
 use alloc::vec::Vec;
-use hashbrown::HashMap;
 
 use crate::util::Rng;
 
+/// "No entry" in `buckets` and `next`.
+const NIL: u32 = u32::MAX;
+/// Redis's `DICT_HT_INITIAL_SIZE`: the table never shrinks below this.
+const MIN_BUCKETS: usize = 4;
+/// Redis's `HASHTABLE_MIN_FILL`: shrink when fewer than 1/10 of the buckets' worth of elements remain.
+const MIN_FILL_DIVISOR: usize = 10;
+/// Keys this long or shorter are stored inline. 22 makes the key field exactly 24 bytes (tag + length + 22).
+pub const INLINE_KEY: usize = 22;
+/// Slab indices are `u32` and `NIL` is reserved, so this is the most entries a dict can hold. At ~48 bytes
+/// per entry that is ~200 GB, so memory runs out first on any realistic host.
+pub const MAX_LEN: usize = NIL as usize;
+
+/// A key's bytes, inline when short (no allocation, no pointer chase on compare).
+#[derive(Clone)]
+enum Key {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    fn new(key: Vec<u8>) -> Key {
+        if key.len() <= INLINE_KEY {
+            let mut bytes = [0u8; INLINE_KEY];
+            if let Some(dst) = bytes.get_mut(..key.len()) {
+                dst.copy_from_slice(&key);
+            }
+            Key::Inline { len: key.len() as u8, bytes }
+        } else {
+            // `into_boxed_slice` drops spare capacity, so the allocation is exactly the key.
+            Key::Heap(key.into_boxed_slice())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Key::Inline { len, bytes } => bytes.get(..*len as usize).unwrap_or_default(),
+            Key::Heap(b) => b,
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            Key::Inline { .. } => self.as_bytes().to_vec(),
+            Key::Heap(b) => b.into_vec(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Entry<V> {
+    /// Low 32 bits of the key's hash; bucket = `hash & mask`, which is what makes the cursor work.
+    hash: u32,
+    /// Next entry in the same bucket, or `NIL`.
+    next: u32,
+    key: Key,
+    value: V,
+}
+
+/// A hash table from byte-string keys to `V` with Redis `dict` semantics (see the module docs).
+#[derive(Clone)]
 pub struct Dict<V> {
-    map: HashMap<Vec<u8>, V>,
+    entries: Vec<Entry<V>>,
+    /// Chain heads; the length is always a power of two >= `MIN_BUCKETS`.
+    buckets: Vec<u32>,
+    seed: u64,
 }
 
 impl<V> Dict<V> {
-    pub fn new(_seed: u64) -> Self {
-        Dict { map: HashMap::new() }
+    /// An empty dict. `seed` keys the hash, so the same seed and the same operations give the same layout
+    /// (and so the same `SCAN`/`RANDOMKEY` results).
+    pub fn new(seed: u64) -> Self {
+        Dict { entries: Vec::new(), buckets: vec![NIL; MIN_BUCKETS], seed }
     }
+
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
+
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
+
+    /// Number of buckets (a power of two, at least 4).
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.len()
+    }
+
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+
+    fn hash(&self, key: &[u8]) -> u32 {
+        hash_bytes(self.seed, key) as u32
+    }
+
+    /// Slab index of `key` and of its predecessor in the chain (`None` when it is the bucket head).
+    fn find(&self, key: &[u8], hash: u32) -> Option<(Option<u32>, u32)> {
+        let mut prev = None;
+        let mut cur = *self.buckets.get(hash as usize & self.mask())?;
+        while cur != NIL {
+            let e = self.entries.get(cur as usize)?;
+            if e.hash == hash && e.key.as_bytes() == key {
+                return Some((prev, cur));
+            }
+            prev = Some(cur);
+            cur = e.next;
+        }
+        None
+    }
+
+    fn index_of(&self, key: &[u8]) -> Option<usize> {
+        self.find(key, self.hash(key)).map(|(_, i)| i as usize)
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        self.map.get(key)
+        let i = self.index_of(key)?;
+        self.entries.get(i).map(|e| &e.value)
     }
+
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        self.map.get_mut(key)
+        let i = self.index_of(key)?;
+        self.entries.get_mut(i).map(|e| &mut e.value)
     }
+
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        self.map.get_key_value(key).map(|(k, v)| (k.as_slice(), v))
+        let i = self.index_of(key)?;
+        self.entries.get(i).map(|e| (e.key.as_bytes(), &e.value))
     }
+
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.map.contains_key(key)
+        self.index_of(key).is_some()
     }
+
+    /// Inserts or replaces; on replace the stored key is kept and the old value returned.
+    ///
+    /// Panics only if the dict already holds [`MAX_LEN`] entries (which needs ~200 GB of entries).
     pub fn insert(&mut self, key: Vec<u8>, value: V) -> Option<V> {
-        self.map.insert(key, value)
+        let hash = self.hash(&key);
+        if let Some((_, i)) = self.find(&key, hash) {
+            return self.entries.get_mut(i as usize).map(|e| core::mem::replace(&mut e.value, value));
+        }
+        assert!(self.entries.len() < MAX_LEN, "Dict is full");
+        // Redis's _dictExpandIfNeeded: grow before adding once the load factor reaches 1.
+        if self.entries.len() >= self.buckets.len() {
+            let want = (self.entries.len() + 1).checked_next_power_of_two().unwrap_or(self.buckets.len());
+            self.rebuild(want);
+        }
+        // Grow the slab by 1.5x rather than Vec's 2x: at millions of keys the spare capacity is the
+        // single biggest overhead, and the amortized cost stays O(1).
+        if self.entries.len() == self.entries.capacity() {
+            let extra = (self.entries.capacity() / 2).max(MIN_BUCKETS);
+            // On failure just fall through: `push` then grows (or aborts on OOM) as usual.
+            let _ = self.entries.try_reserve_exact(extra);
+        }
+        let b = hash as usize & self.mask();
+        let idx = self.entries.len() as u32;
+        let next = self.buckets.get(b).copied().unwrap_or(NIL);
+        self.entries.push(Entry { hash, next, key: Key::new(key), value });
+        if let Some(head) = self.buckets.get_mut(b) {
+            *head = idx;
+        }
+        None
     }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
-        self.map.remove(key)
+        self.remove_entry(key).map(|(_, v)| v)
     }
+
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<(Vec<u8>, V)> {
-        self.map.remove_entry(key)
+        let hash = self.hash(key);
+        let (prev, idx) = self.find(key, hash)?;
+        let entry = self.unlink_and_take(prev, idx, hash)?;
+        // Shrinking on delete (Redis does it from serverCron) keeps memory tracking the live size; the
+        // 1/10 threshold against growth at 1/1 gives enough hysteresis that add/remove cycles don't thrash.
+        if self.buckets.len() > MIN_BUCKETS && self.entries.len() * MIN_FILL_DIVISOR < self.buckets.len() {
+            let want = self.entries.len().max(MIN_BUCKETS).checked_next_power_of_two().unwrap_or(MIN_BUCKETS);
+            self.rebuild(want);
+            // The slab was sized for the old population; give most of it back too.
+            self.entries.shrink_to(self.entries.len() + self.entries.len() / 2);
+        }
+        Some((entry.key.into_vec(), entry.value))
     }
-    pub fn clear(&mut self) {
-        self.map.clear()
-    }
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
-        self.map.iter().map(|(k, v)| (k.as_slice(), v))
-    }
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut V)> {
-        self.map.iter_mut().map(|(k, v)| (k.as_slice(), v))
-    }
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
-        let mut it = self.map.iter().skip(cursor as usize);
-        match it.next() {
-            Some((k, v)) => {
-                f(k, v);
-                if cursor as usize + 1 >= self.map.len() {
-                    0
-                } else {
-                    cursor + 1
+
+    /// Removes slab entry `idx` (found with predecessor `prev`) from its chain, then moves the last entry
+    /// into its slot, repointing the single link (bucket head or chain `next`) that referred to the last one.
+    fn unlink_and_take(&mut self, prev: Option<u32>, idx: u32, hash: u32) -> Option<Entry<V>> {
+        let mask = self.mask();
+        let next = self.entries.get(idx as usize)?.next;
+        match prev {
+            None => *self.buckets.get_mut(hash as usize & mask)? = next,
+            Some(p) => self.entries.get_mut(p as usize)?.next = next,
+        }
+        let last = (self.entries.len() - 1) as u32;
+        if idx != last {
+            let last_bucket = self.entries.get(last as usize)?.hash as usize & mask;
+            let head = self.buckets.get_mut(last_bucket)?;
+            if *head == last {
+                *head = idx;
+            } else {
+                let mut cur = *head;
+                while cur != NIL {
+                    let e = self.entries.get_mut(cur as usize)?;
+                    if e.next == last {
+                        e.next = idx;
+                        break;
+                    }
+                    cur = e.next;
                 }
             }
-            None => 0,
+        }
+        if (idx as usize) < self.entries.len() {
+            Some(self.entries.swap_remove(idx as usize))
+        } else {
+            None
         }
     }
+
+    /// Rebuilds the chains for `size` buckets (a power of two) from the stored hashes.
+    fn rebuild(&mut self, size: usize) {
+        self.buckets.clear();
+        self.buckets.resize(size, NIL);
+        self.buckets.shrink_to_fit();
+        let mask = size.wrapping_sub(1);
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            if let Some(head) = self.buckets.get_mut(e.hash as usize & mask) {
+                e.next = *head;
+                *head = i as u32;
+            }
+        }
+    }
+
+    /// Removes everything and releases the memory, back to the initial 4 buckets.
+    pub fn clear(&mut self) {
+        self.entries = Vec::new();
+        self.buckets = vec![NIL; MIN_BUCKETS];
+    }
+
+    /// All elements, in slab order (unspecified, but deterministic for a given history).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> + '_ {
+        self.entries.iter().map(|e| (e.key.as_bytes(), &e.value))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut V)> + '_ {
+        self.entries.iter_mut().map(|e| (e.key.as_bytes(), &mut e.value))
+    }
+
+    /// Visits the bucket at `cursor` (and, as dictScan does, the related buckets when the table size
+    /// changed), calling `f` for each element; returns the next cursor (0 = done). Same semantics as Redis's
+    /// dictScan with one table.
+    ///
+    /// With a single table there are no "related buckets" to visit within one call: a resize between calls
+    /// is handled by the cursor itself, which is `cursor & mask` read in reverse-bit order. Growing may make
+    /// the scan skip buckets whose elements it has already returned; shrinking may return some twice.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let m0 = self.mask() as u64;
+        let mut cur = self.buckets.get((cursor & m0) as usize).copied().unwrap_or(NIL);
+        while cur != NIL {
+            let Some(e) = self.entries.get(cur as usize) else { break };
+            f(e.key.as_bytes(), &e.value);
+            cur = e.next;
+        }
+        // Increment the reversed cursor: set the bits above the mask so the carry flows out of the
+        // masked part, then add one to the reversed value.
+        let mut v = cursor | !m0;
+        v = v.reverse_bits();
+        v = v.wrapping_add(1);
+        v.reverse_bits()
+    }
+
+    /// A uniformly random element, O(1).
+    ///
+    /// Redis's `dictGetFairRandomKey` approximates uniformity (random non-empty bucket, then a random element
+    /// of its chain, corrected by sampling) because its entries are scattered across chains. Here every
+    /// element sits in the dense slab, so picking a random slab index is exactly uniform and cheaper.
     pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], &V)> {
-        if self.map.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        let i = rng.below(self.map.len() as u64) as usize;
-        self.map.iter().nth(i).map(|(k, v)| (k.as_slice(), v))
+        let i = rng.below(self.entries.len() as u64) as usize;
+        self.entries.get(i).map(|e| (e.key.as_bytes(), &e.value))
     }
+
+    /// Up to `count` elements starting at a random bucket, like `dictGetSomeKeys` (used for active expiry
+    /// and eviction sampling): walks consecutive buckets collecting whole chains, jumps to a new random
+    /// bucket after a run of empty ones, and gives up after `count * 10` buckets. Buckets follow the hash,
+    /// not insertion order, so the sample is not biased by key age (a slab window would be). May return
+    /// fewer than `count` elements, and can return an element twice if the walk wraps around.
     pub fn sample(&self, rng: &mut Rng, count: usize) -> Vec<(&[u8], &V)> {
-        (0..count.min(self.map.len())).filter_map(|_| self.random(rng)).collect()
+        let count = count.min(self.entries.len());
+        let mut out = Vec::with_capacity(count);
+        if count == 0 {
+            return out;
+        }
+        let mask = self.mask();
+        let mut maxsteps = count.saturating_mul(10);
+        let mut i = rng.next_u64() as usize & mask;
+        let mut emptylen = 0usize;
+        while out.len() < count && maxsteps > 0 {
+            maxsteps -= 1;
+            let mut cur = self.buckets.get(i).copied().unwrap_or(NIL);
+            if cur == NIL {
+                emptylen += 1;
+                if emptylen >= 5 && emptylen > count {
+                    i = rng.next_u64() as usize & mask;
+                    emptylen = 0;
+                }
+            } else {
+                emptylen = 0;
+                while cur != NIL {
+                    let Some(e) = self.entries.get(cur as usize) else { break };
+                    out.push((e.key.as_bytes(), &e.value));
+                    if out.len() == count {
+                        return out;
+                    }
+                    cur = e.next;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        out
+    }
+}
+
+impl<V: core::fmt::Debug> core::fmt::Debug for Dict<V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map().entries(self.iter().map(|(k, v)| (KeyDebug(k), v))).finish()
+    }
+}
+
+/// Shows a key as an escaped byte string (`b"..."`-like) rather than a list of numbers.
+struct KeyDebug<'a>(&'a [u8]);
+
+impl core::fmt::Debug for KeyDebug<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("\"")?;
+        for &c in self.0 {
+            for e in core::ascii::escape_default(c) {
+                core::fmt::Write::write_char(f, e as char)?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hashing: wyhash (final v4 constants). Fast on short keys, good avalanche, seeded. `u128` multiplies
+// compile to two instructions on 64-bit hosts and to a short sequence on wasm32.
+// ---------------------------------------------------------------------------------------------------------
+
+const P0: u64 = 0xa076_1d64_78bd_642f;
+const P1: u64 = 0xe703_7ed1_a0b4_28db;
+const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+const P3: u64 = 0x5899_65cc_7537_4cc3;
+
+fn mum(a: u64, b: u64) -> (u64, u64) {
+    let r = (a as u128) * (b as u128);
+    (r as u64, (r >> 64) as u64)
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    let (lo, hi) = mum(a, b);
+    lo ^ hi
+}
+
+fn r8(b: &[u8], at: usize) -> u64 {
+    match b.get(at..at + 8) {
+        Some(s) => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            u64::from_le_bytes(w)
+        }
+        None => 0,
+    }
+}
+
+fn r4(b: &[u8], at: usize) -> u64 {
+    match b.get(at..at + 4) {
+        Some(s) => {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(s);
+            u32::from_le_bytes(w) as u64
+        }
+        None => 0,
+    }
+}
+
+fn byte(b: &[u8], at: usize) -> u64 {
+    b.get(at).copied().unwrap_or(0) as u64
+}
+
+/// Seeded 64-bit wyhash of `bytes`. Stable across platforms (little-endian reads), so layouts are too.
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    let mut seed = seed ^ mix(seed ^ P0, P1);
+    let (a, b);
+    if len <= 16 {
+        if len >= 4 {
+            let quarter = (len >> 3) << 2;
+            a = (r4(bytes, 0) << 32) | r4(bytes, quarter);
+            b = (r4(bytes, len - 4) << 32) | r4(bytes, len - 4 - quarter);
+        } else if len > 0 {
+            a = (byte(bytes, 0) << 16) | (byte(bytes, len >> 1) << 8) | byte(bytes, len - 1);
+            b = 0;
+        } else {
+            a = 0;
+            b = 0;
+        }
+    } else {
+        let mut p = 0usize;
+        let mut i = len;
+        if i > 48 {
+            let mut see1 = seed;
+            let mut see2 = seed;
+            while i > 48 {
+                seed = mix(r8(bytes, p) ^ P1, r8(bytes, p + 8) ^ seed);
+                see1 = mix(r8(bytes, p + 16) ^ P2, r8(bytes, p + 24) ^ see1);
+                see2 = mix(r8(bytes, p + 32) ^ P3, r8(bytes, p + 40) ^ see2);
+                p += 48;
+                i -= 48;
+            }
+            seed ^= see1 ^ see2;
+        }
+        while i > 16 {
+            seed = mix(r8(bytes, p) ^ P1, r8(bytes, p + 8) ^ seed);
+            i -= 16;
+            p += 16;
+        }
+        a = r8(bytes, p + i - 16);
+        b = r8(bytes, p + i - 8);
+    }
+    let (a, b) = mum(a ^ P1, b ^ seed);
+    mix(a ^ P0 ^ len as u64, b ^ P1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::{BTreeMap, BTreeSet};
+    use alloc::format;
+
+    /// Short keys are stored inline, long ones on the heap; mix both.
+    fn key(n: u64) -> Vec<u8> {
+        match n % 3 {
+            0 => format!("a-rather-long-key-that-does-not-fit-inline:{n}").into_bytes(),
+            _ => format!("k{n}").into_bytes(),
+        }
+    }
+
+    fn check_invariants<V: PartialEq + core::fmt::Debug>(d: &Dict<V>, model: &BTreeMap<Vec<u8>, V>) {
+        assert_eq!(d.len(), model.len());
+        let b = d.bucket_count();
+        assert!(b.is_power_of_two() && b >= MIN_BUCKETS);
+        assert!(d.len() <= b, "load factor above 1: {} / {b}", d.len());
+        assert!(b == MIN_BUCKETS || d.len() * MIN_FILL_DIVISOR >= b, "not shrunk: {} / {b}", d.len());
+        let mut seen = BTreeMap::new();
+        for (k, v) in d.iter() {
+            assert!(seen.insert(k.to_vec(), v).is_none(), "duplicate key");
+        }
+        assert_eq!(seen.len(), model.len());
+        for (k, v) in model {
+            assert_eq!(seen.get(k), Some(&v));
+        }
+        // Every entry is reachable through exactly its own bucket's chain.
+        let mut chained = 0;
+        let mut cursor = 0;
+        loop {
+            cursor = d.scan(cursor, |k, v| {
+                chained += 1;
+                assert_eq!(model.get(k), Some(v));
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(chained, model.len());
+    }
+
+    #[test]
+    fn crud_matches_btreemap() {
+        let mut rng = Rng::new(7);
+        let mut d: Dict<u64> = Dict::new(42);
+        let mut model: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        // Phases with different key ranges and insert/remove mixes so the table grows to thousands of
+        // buckets, shrinks back to the minimum, and grows again.
+        let phases: [(u64, u64); 6] = [(64, 70), (20_000, 80), (20_000, 20), (300, 30), (5_000, 60), (50, 10)];
+        let mut op = 0u64;
+        for (range, insert_pct) in phases {
+            for _ in 0..60_000 {
+                op += 1;
+                let k = key(rng.below(range));
+                match rng.below(100) {
+                    r if r < insert_pct => assert_eq!(d.insert(k.clone(), op), model.insert(k, op)),
+                    r if r < insert_pct + 10 => {
+                        assert_eq!(d.get(&k), model.get(&k));
+                        assert_eq!(d.contains_key(&k), model.contains_key(&k));
+                        assert_eq!(d.get_key_value(&k), model.get_key_value(&k).map(|(k, v)| (&k[..], v)));
+                    }
+                    r if r < insert_pct + 15 => {
+                        if let Some(v) = d.get_mut(&k) {
+                            *v += 1;
+                        }
+                        if let Some(v) = model.get_mut(&k) {
+                            *v += 1;
+                        }
+                    }
+                    r if r % 2 == 0 => assert_eq!(d.remove(&k), model.remove(&k)),
+                    _ => assert_eq!(d.remove_entry(&k), model.remove_entry(&k)),
+                }
+                if op % 4_999 == 1 {
+                    check_invariants(&d, &model);
+                }
+            }
+            check_invariants(&d, &model);
+        }
+        for (_, v) in d.iter_mut() {
+            *v *= 2;
+        }
+        for v in model.values_mut() {
+            *v *= 2;
+        }
+        check_invariants(&d, &model);
+        // Drain everything: the table must shrink back to the minimum.
+        let keys: Vec<Vec<u8>> = model.keys().cloned().collect();
+        for k in keys {
+            assert_eq!(d.remove(&k), model.remove(&k));
+        }
+        check_invariants(&d, &model);
+        assert_eq!(d.bucket_count(), MIN_BUCKETS);
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn growth_and_shrink_thresholds() {
+        let mut d = Dict::new(1);
+        assert_eq!(d.bucket_count(), 4);
+        for n in 0..4 {
+            d.insert(key(n), ());
+        }
+        assert_eq!(d.bucket_count(), 4, "len == buckets is allowed");
+        d.insert(key(4), ());
+        assert_eq!(d.bucket_count(), 8, "the fifth element grows the table");
+        for n in 5..1000 {
+            d.insert(key(n), ());
+        }
+        assert_eq!(d.bucket_count(), 1024);
+        for n in 103..1000 {
+            d.remove(&key(n));
+        }
+        assert_eq!(d.bucket_count(), 1024, "103 of 1024 is still >= 10%");
+        d.remove(&key(102));
+        assert_eq!(d.bucket_count(), 128, "below 10% shrinks to the next power of two >= len");
+        d.clear();
+        assert!(d.is_empty() && d.bucket_count() == 4 && d.get(&key(1)).is_none());
+    }
+
+    #[test]
+    fn empty_scan_returns_zero() {
+        let d: Dict<()> = Dict::new(0);
+        let mut calls = 0;
+        assert_eq!(d.scan(0, |_, _| calls += 1), 0);
+        assert_eq!(d.scan(12345, |_, _| calls += 1), 0);
+        assert_eq!(calls, 0);
+    }
+
+    /// Redis's guarantee: an element present from the start to the end of a scan is returned at least once,
+    /// whatever is added or removed (and however the table resizes) between calls.
+    #[test]
+    fn scan_survives_growth_and_shrink() {
+        for seed in 0..8u64 {
+            let mut rng = Rng::new(seed);
+            let mut d = Dict::new(seed);
+            let stable: Vec<Vec<u8>> = (0..200).map(|n| format!("stable:{n}").into_bytes()).collect();
+            for k in &stable {
+                d.insert(k.clone(), ());
+            }
+            let mut churn: Vec<Vec<u8>> = Vec::new();
+            let mut next_churn = 0u64;
+            let mut flooding = true;
+            let mut seen = BTreeSet::new();
+            let mut cursor = 0;
+            let mut grew = false;
+            let mut shrank = false;
+            let mut steps = 0;
+            loop {
+                let before = d.bucket_count();
+                cursor = d.scan(cursor, |k, _| {
+                    seen.insert(k.to_vec());
+                });
+                if cursor == 0 {
+                    break;
+                }
+                steps += 1;
+                assert!(steps < 1_000_000, "scan does not terminate");
+                // Oscillate between flooding (growth to 4096 buckets) and draining (shrink back to 256),
+                // a random amount per step so resizes land at every point of the cursor's progress.
+                if churn.len() >= 3_000 {
+                    flooding = false;
+                } else if churn.is_empty() {
+                    flooding = true;
+                }
+                for _ in 0..rng.below(100) {
+                    if flooding {
+                        let k = format!("churn:{next_churn}").into_bytes();
+                        next_churn += 1;
+                        d.insert(k.clone(), ());
+                        churn.push(k);
+                    } else if let Some(k) = churn.pop() {
+                        d.remove(&k);
+                    }
+                }
+                grew |= d.bucket_count() > before;
+                shrank |= d.bucket_count() < before;
+            }
+            assert!(grew && shrank, "seed {seed}: the test must exercise both resizes");
+            for k in &stable {
+                assert!(seen.contains(k), "seed {seed}: {k:?} missed by SCAN");
+            }
+        }
+    }
+
+    #[test]
+    fn random_is_present_and_covers_everything() {
+        let mut rng = Rng::new(3);
+        let mut d = Dict::new(9);
+        assert!(d.random(&mut rng).is_none());
+        for n in 0..50 {
+            d.insert(key(n), n);
+        }
+        for n in (0..50).step_by(2) {
+            d.remove(&key(n));
+        }
+        let mut hits = BTreeMap::new();
+        for _ in 0..5_000 {
+            let (k, v) = d.random(&mut rng).expect("non-empty");
+            assert_eq!(d.get(k), Some(v));
+            *hits.entry(k.to_vec()).or_insert(0u32) += 1;
+        }
+        assert_eq!(hits.len(), 25);
+        // Uniform: 200 expected per key; allow a wide margin.
+        assert!(hits.values().all(|&c| (100..300).contains(&c)), "{hits:?}");
+    }
+
+    #[test]
+    fn sample_returns_present_elements() {
+        let mut rng = Rng::new(5);
+        let mut d = Dict::new(11);
+        assert!(d.sample(&mut rng, 20).is_empty());
+        for n in 0..1000 {
+            d.insert(key(n), n);
+        }
+        let mut union = BTreeSet::new();
+        for _ in 0..500 {
+            let s = d.sample(&mut rng, 20);
+            assert!(!s.is_empty() && s.len() <= 20);
+            for (k, v) in s {
+                assert_eq!(d.get(k), Some(v));
+                union.insert(k.to_vec());
+            }
+        }
+        assert!(union.len() > 900, "samples start at random buckets: {}", union.len());
+        // Asking for more than there is returns at most everything.
+        let mut small = Dict::new(1);
+        small.insert(b"a".to_vec(), 1);
+        small.insert(b"b".to_vec(), 2);
+        assert!(small.sample(&mut rng, 10).len() <= 2);
+        assert_eq!(small.sample(&mut rng, 0).len(), 0);
+    }
+
+    #[test]
+    fn same_seed_same_layout() {
+        let build = |seed| {
+            let mut d = Dict::new(seed);
+            for n in 0..500 {
+                d.insert(key(n), n);
+            }
+            for n in (0..500).step_by(3) {
+                d.remove(&key(n));
+            }
+            let mut order = Vec::new();
+            let mut cursor = 0;
+            loop {
+                cursor = d.scan(cursor, |k, _| order.push(k.to_vec()));
+                if cursor == 0 {
+                    break order;
+                }
+            }
+        };
+        assert_eq!(build(1), build(1));
+        assert_ne!(build(1), build(2));
+    }
+
+    #[test]
+    fn hash_covers_every_length_path() {
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 7 + 3) as u8).collect();
+        let mut seen = BTreeSet::new();
+        for len in 0..=data.len() {
+            let bytes = &data[..len];
+            let h = hash_bytes(1, bytes);
+            assert_eq!(h, hash_bytes(1, bytes));
+            assert_ne!(h, hash_bytes(2, bytes));
+            assert!(seen.insert(h));
+        }
+        // One-bit changes flip about half of the output bits.
+        let mut total = 0;
+        for i in 0..64 {
+            let mut k = *b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+            let a = hash_bytes(0, &k);
+            k[i] ^= 1;
+            total += (a ^ hash_bytes(0, &k)).count_ones();
+        }
+        assert!((24 * 64..40 * 64).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn entry_is_compact() {
+        assert_eq!(core::mem::size_of::<Key>(), 24);
+        assert_eq!(core::mem::size_of::<Entry<[u8; 16]>>(), 48);
     }
 }

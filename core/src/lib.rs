@@ -9,7 +9,9 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod dict;
 pub mod error;
+pub mod glob;
 pub mod reply;
 pub mod table;
 pub mod util;
@@ -19,7 +21,6 @@ pub use reply::Reply;
 pub mod cmd;
 pub mod config;
 pub mod db;
-pub mod dict;
 pub mod engine;
 pub mod value;
 

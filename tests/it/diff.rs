@@ -1,0 +1,426 @@
+//! The differential suite: every case file under `tests/cases` runs through a real redis-server and through
+//! the engine, and the replies must be the same bytes.
+//!
+//! A case file is redis-cli lines. Markers in front of a line loosen the comparison only where Redis itself
+//! is not deterministic: `!unordered` (arrays as multisets, recursively), `!type` (reply type only),
+//! `!approx N` (numbers within N), `!fields a,b` (only those `field:value` lines of an INFO-like reply).
+//! Directives alone on a line: `!sleep MS` (real time passes for both), `!client N` (switch connection).
+//!
+//! Beside each `name.txt` the replies Redis gave are recorded in `name.expected` (`REDLET_RECORD=1` writes them),
+//! so the same cases run where no server is installed. With a server the recording must match it too.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redlet_core::resp::parse_reply;
+use redlet_core::tokenize::split_args;
+use redlet_core::{ClientId, Config, Engine, Reply};
+
+use crate::redis::{required, Conn, RedisServer};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Marker {
+    Exact,
+    Unordered,
+    Type,
+    Approx(f64),
+    Fields(Vec<String>),
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    Sleep(u64),
+    Client(u32),
+    Command { line_no: usize, text: String, marker: Marker, argv: Vec<Vec<u8>> },
+}
+
+/// Parses a case file into steps; a malformed line is a test failure naming the line.
+pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let where_ = || format!("{}:{line_no}", path.display());
+        let mut rest = line;
+        let mut marker = Marker::Exact;
+        if let Some(after) = line.strip_prefix('!') {
+            let (word, tail) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+            let tail = tail.trim_start();
+            match word {
+                "sleep" => {
+                    steps.push(Step::Sleep(tail.parse().unwrap_or_else(|_| panic!("{}: !sleep MS", where_()))));
+                    continue;
+                }
+                "client" => {
+                    steps.push(Step::Client(tail.parse().unwrap_or_else(|_| panic!("{}: !client N", where_()))));
+                    continue;
+                }
+                "unordered" => marker = Marker::Unordered,
+                "type" => marker = Marker::Type,
+                "approx" | "fields" => {
+                    let (arg, cmd) = tail.split_once(char::is_whitespace).unwrap_or_else(|| panic!("{}: !{word} ARG CMD", where_()));
+                    marker = if word == "approx" {
+                        Marker::Approx(arg.parse().unwrap_or_else(|_| panic!("{}: !approx N", where_())))
+                    } else {
+                        Marker::Fields(arg.split(',').map(String::from).collect())
+                    };
+                    rest = cmd.trim_start();
+                    let argv = split_args(rest.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", where_()));
+                    steps.push(Step::Command { line_no, text: rest.to_string(), marker, argv });
+                    continue;
+                }
+                _ => panic!("{}: unknown marker !{word}", where_()),
+            }
+            rest = tail;
+        }
+        let argv = split_args(rest.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", where_()));
+        if argv.is_empty() {
+            continue;
+        }
+        steps.push(Step::Command { line_no, text: rest.to_string(), marker, argv });
+    }
+    steps
+}
+
+/// Whether `actual` matches `expected` under `marker`; both are RESP bytes.
+pub fn matches(marker: &Marker, actual: &[u8], expected: &[u8]) -> bool {
+    match marker {
+        Marker::Exact => actual == expected,
+        Marker::Type => actual.first() == expected.first(),
+        Marker::Unordered => match (decode(actual), decode(expected)) {
+            (Some(a), Some(b)) => normalize(a).to_resp(3) == normalize(b).to_resp(3),
+            _ => false,
+        },
+        Marker::Approx(tol) => match (decode(actual), decode(expected)) {
+            (Some(a), Some(b)) => approx_eq(&a, &b, *tol),
+            _ => false,
+        },
+        Marker::Fields(names) => match (decode(actual), decode(expected)) {
+            (Some(a), Some(b)) => fields(&a, names).is_some_and(|fa| Some(fa) == fields(&b, names)),
+            _ => false,
+        },
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<Reply> {
+    match parse_reply(bytes) {
+        Ok(Some((r, used))) if used == bytes.len() => Some(r),
+        _ => None,
+    }
+}
+
+/// Sorts every aggregate by its elements' encoding so order no longer matters.
+fn normalize(r: Reply) -> Reply {
+    let sort = |items: Vec<Reply>| {
+        let mut v: Vec<Reply> = items.into_iter().map(normalize).collect();
+        v.sort_by_key(|x| x.to_resp(3));
+        v
+    };
+    match r {
+        Reply::Array(items) => Reply::Array(sort(items)),
+        Reply::Set(items) => Reply::Set(sort(items)),
+        Reply::Push(items) => Reply::Push(sort(items)),
+        Reply::Map(pairs) => {
+            let mut v: Vec<(Reply, Reply)> = pairs.into_iter().map(|(k, v)| (normalize(k), normalize(v))).collect();
+            v.sort_by_key(|(k, v)| (k.to_resp(3), v.to_resp(3)));
+            Reply::Map(v)
+        }
+        other => other,
+    }
+}
+
+fn number(r: &Reply) -> Option<f64> {
+    match r {
+        Reply::Integer(i) => Some(*i as f64),
+        Reply::Double(d) => Some(*d),
+        Reply::Bulk(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+fn approx_eq(a: &Reply, b: &Reply, tol: f64) -> bool {
+    match (a, b) {
+        (Reply::Array(x), Reply::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| approx_eq(p, q, tol)),
+        _ => match (number(a), number(b)) {
+            (Some(x), Some(y)) => std::mem::discriminant(a) == std::mem::discriminant(b) && (x - y).abs() <= tol,
+            _ => a == b,
+        },
+    }
+}
+
+fn fields(r: &Reply, names: &[String]) -> Option<BTreeMap<String, String>> {
+    let text = match r {
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        _ => return None,
+    };
+    let mut found = BTreeMap::new();
+    for line in text.split("\r\n") {
+        if let Some((k, v)) = line.split_once(':') {
+            if names.iter().any(|n| n == k) {
+                found.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    Some(found)
+}
+
+/// Bytes as one printable line: `\r`, `\n`, `\\` and `\xHH` escapes.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in bytes {
+        match b {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s
+}
+
+pub fn unescape(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            match b[i + 1] {
+                b'r' => out.push(b'\r'),
+                b'n' => out.push(b'\n'),
+                b'x' if i + 3 < b.len() => {
+                    let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap_or("00");
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(0));
+                    i += 2;
+                }
+                other => out.push(other),
+            }
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The recorded replies of a case file: `> command line` followed by the escaped reply bytes.
+fn read_expected(path: &Path) -> Option<Vec<(String, Vec<u8>)>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(cmd) = lines.next() {
+        let cmd = cmd.strip_prefix("> ")?;
+        out.push((cmd.to_string(), unescape(lines.next()?)));
+    }
+    Some(out)
+}
+
+fn write_expected(path: &Path, rows: &[(String, Vec<u8>)]) {
+    let mut text = String::new();
+    for (cmd, reply) in rows {
+        text.push_str("> ");
+        text.push_str(cmd);
+        text.push('\n');
+        text.push_str(&escape(reply));
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("write .expected");
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+pub fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "txt") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Puts a real server back to the state every case file starts from.
+const RESET: &[&[&str]] = &[
+    &["FLUSHALL"],
+    &["CONFIG", "RESETSTAT"],
+    &["CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"],
+    &["CONFIG", "SET", "hz", "10", "proto-max-bulk-len", "536870912", "notify-keyspace-events", ""],
+    &["CONFIG", "SET", "lfu-log-factor", "10", "lfu-decay-time", "1"],
+];
+
+/// Both sides of one simulated connection.
+struct Side {
+    id: ClientId,
+    conn: Option<Conn>,
+}
+
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    commands: usize,
+    differences: Vec<String>,
+}
+
+fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut Tally) {
+    let text = std::fs::read_to_string(path).expect("read case file");
+    let steps = parse_case(path, &text);
+    let expected_path = path.with_extension("expected");
+    let recorded = read_expected(&expected_path);
+    if server.is_none() && recorded.is_none() {
+        tally.differences.push(format!("{}: no recorded expectations and no redis-server to compare with", path.display()));
+        return;
+    }
+    if let Some(s) = server {
+        let mut control = s.connect().expect("connect to redis-server");
+        for cmd in RESET {
+            let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+            control.call(&argv).expect("reset redis-server");
+        }
+    }
+    let mut engine = Engine::new(Config::default());
+    let mut sides: BTreeMap<u32, Side> = BTreeMap::new();
+    let mut current = 1u32;
+    let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut index = 0usize;
+    tally.files += 1;
+    for step in steps {
+        match step {
+            Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(ms)),
+            Step::Client(n) => current = n,
+            Step::Command { line_no, text, marker, argv } => {
+                let side = sides.entry(current).or_insert_with(|| Side {
+                    id: engine.connect(now_ms()),
+                    conn: server.map(|s| s.connect().expect("connect to redis-server")),
+                });
+                let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                let ours = engine.execute_resp(side.id, &args, now_ms()).unwrap_or_default();
+                if engine.is_closing(side.id) {
+                    engine.disconnect(side.id);
+                    side.id = engine.connect(now_ms());
+                }
+                let theirs = match (side.conn.as_mut(), server) {
+                    (Some(conn), Some(s)) => {
+                        let reply = conn.call(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
+                        if argv.first().is_some_and(|n| n.eq_ignore_ascii_case(b"QUIT")) {
+                            side.conn = Some(s.connect().expect("reconnect"));
+                        }
+                        reply
+                    }
+                    _ => match recorded.as_ref().and_then(|r| r.get(index)) {
+                        Some((cmd, reply)) if *cmd == text => reply.clone(),
+                        _ => {
+                            tally.differences.push(format!(
+                                "{}:{line_no}: recording is stale (run with REDLET_RECORD=1 where redis-server is installed)",
+                                path.display()
+                            ));
+                            return;
+                        }
+                    },
+                };
+                tally.commands += 1;
+                if !matches(&marker, &ours, &theirs) {
+                    tally.differences.push(format!(
+                        "{}:{line_no}: {text}\n    redis:  {}\n    redlet: {}",
+                        path.display(),
+                        escape(&theirs),
+                        escape(&ours)
+                    ));
+                }
+                if server.is_some() && !record {
+                    let stale = match recorded.as_ref().and_then(|r| r.get(index)) {
+                        Some((cmd, reply)) => *cmd != text || !matches(&marker, reply, &theirs),
+                        None => true,
+                    };
+                    if stale {
+                        tally.differences.push(format!(
+                            "{}:{line_no}: recorded reply differs from redis-server (run with REDLET_RECORD=1)",
+                            path.display()
+                        ));
+                    }
+                }
+                rows.push((text, theirs));
+                index += 1;
+            }
+        }
+    }
+    if server.is_some() {
+        if record {
+            write_expected(&expected_path, &rows);
+        } else if recorded.as_ref().is_some_and(|r| r.len() != rows.len()) {
+            tally.differences.push(format!("{}: recording has a different number of commands", path.display()));
+        }
+    }
+}
+
+pub fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+#[test]
+fn differential_suite() {
+    let server = RedisServer::start();
+    if server.is_none() && required() {
+        panic!("REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
+    }
+    let record = std::env::var("REDLET_RECORD").is_ok_and(|v| v == "1") && server.is_some();
+    let filter = std::env::var("REDLET_CASES").unwrap_or_default();
+    let mut tally = Tally::default();
+    for path in case_files(&cases_dir()) {
+        if !filter.is_empty() && !path.to_string_lossy().contains(&filter) {
+            continue;
+        }
+        run_file(&path, server.as_ref(), record, &mut tally);
+    }
+    let against = if server.is_some() { "a live redis-server" } else { "recorded redis-server replies" };
+    println!(
+        "differential: {} case files, {} commands against {against}, {} differed",
+        tally.files,
+        tally.commands,
+        tally.differences.len()
+    );
+    for d in tally.differences.iter().take(60) {
+        println!("DIFF {d}");
+    }
+    assert!(tally.files > 0 || !filter.is_empty(), "no case files found");
+    assert!(tally.differences.is_empty(), "{} differences (listed above)", tally.differences.len());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_round_trips() {
+        let bytes: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(unescape(&escape(&bytes)), bytes);
+    }
+
+    #[test]
+    fn markers_loosen_only_what_they_name() {
+        let a = b"*2\r\n$1\r\na\r\n$1\r\nb\r\n";
+        let b = b"*2\r\n$1\r\nb\r\n$1\r\na\r\n";
+        assert!(!matches(&Marker::Exact, a, b));
+        assert!(matches(&Marker::Unordered, a, b));
+        assert!(!matches(&Marker::Unordered, a, b"*2\r\n$1\r\nb\r\n$1\r\nc\r\n"));
+        assert!(matches(&Marker::Approx(2.0), b":100\r\n", b":99\r\n"));
+        assert!(!matches(&Marker::Approx(2.0), b":100\r\n", b":90\r\n"));
+        let info_a = b"$27\r\nx:1\r\nkeyspace_hits:3\r\ny:2\r\n";
+        let info_b = b"$27\r\nx:9\r\nkeyspace_hits:3\r\ny:5\r\n";
+        assert!(matches(&Marker::Fields(vec!["keyspace_hits".into()]), info_a, info_b));
+        assert!(!matches(&Marker::Fields(vec!["x".into()]), info_a, info_b));
+    }
+}

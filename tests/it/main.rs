@@ -1,0 +1,6 @@
+//! Redlet's integration tests: one binary, a module per concern.
+
+mod console;
+mod diff;
+mod prop;
+mod redis;
