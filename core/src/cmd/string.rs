@@ -835,4 +835,76 @@ mod tests {
         run(&mut e, c, "INCRBYFLOAT f 1.5");
         assert_eq!(enc(&e, b"f"), Some("embstr"));
     }
+
+    #[test]
+    fn dirty_counts_writes_as_redis() {
+        // Each line with the change of Redis's `rdb_changes_since_last_save` it causes (checked on 7.0.15).
+        let script = [
+            ("SET k v", 1),
+            ("SET k v NX", 0),
+            ("SET k v XX", 1),
+            ("SETNX k v", 0),
+            ("SETEX k 10 v", 1),
+            ("GETEX k", 0),
+            ("GETEX k EX 100", 1),
+            ("GETEX k PERSIST", 1),
+            ("GETEX k PERSIST", 0),
+            ("GETEX k EXAT 1", 1),
+            ("GETEX nokey EX 10", 0),
+            ("GETDEL nokey", 0),
+            ("GETSET k v", 1),
+            ("GETDEL k", 1),
+            ("MSET a 1 b 2 c 3", 3),
+            ("MSETNX a 1 d 2", 0),
+            ("MSETNX d 1 e 2", 2),
+            ("INCRBY a 0", 1),
+            ("INCRBYFLOAT a 0", 1),
+            ("APPEND a x", 1),
+            ("SETRANGE a 0 x", 1),
+            ("SETRANGE newk 0 x", 1),
+            ("LCS a b", 0),
+        ];
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000_000);
+        for (line, delta) in script {
+            let before = e.dirty;
+            run(&mut e, c, line);
+            assert_eq!(e.dirty - before, delta, "{line}");
+        }
+        // Zero-length patches and appends: SETRANGE writes nothing, APPEND still counts.
+        let before = e.dirty;
+        e.execute(c, &[b"SETRANGE", b"a", b"0", b""], 1_000_000);
+        e.execute(c, &[b"SETRANGE", b"nothing", b"0", b""], 1_000_000);
+        assert_eq!(e.dirty, before);
+        e.execute(c, &[b"APPEND", b"a", b""], 1_000_000);
+        assert_eq!(e.dirty, before + 1);
+    }
+
+    #[test]
+    fn keyspace_hits_and_misses_as_redis() {
+        // (hits, misses) each line adds on Redis 7.0.15: reads count, writes do not.
+        let script = [
+            ("SET k v", (0, 0)),
+            ("SET k v GET", (1, 0)),
+            ("SET nk v NX GET", (0, 1)),
+            ("GETEX x", (0, 1)),
+            ("GETSET k v", (1, 0)),
+            ("MGET k x y", (1, 2)),
+            ("STRLEN x", (0, 1)),
+            ("GETRANGE k 0 1", (1, 0)),
+            ("LCS k x", (1, 1)),
+            ("LCS k k", (2, 0)),
+            ("INCR x", (0, 0)),
+            ("APPEND k x", (0, 0)),
+            ("SETRANGE k 0 x", (0, 0)),
+            ("MSETNX k 1", (0, 0)),
+        ];
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000_000);
+        for (line, (hits, misses)) in script {
+            let (h, m) = (e.stats.keyspace_hits, e.stats.keyspace_misses);
+            run(&mut e, c, line);
+            assert_eq!((e.stats.keyspace_hits - h, e.stats.keyspace_misses - m), (hits, misses), "{line}");
+        }
+    }
 }
