@@ -12,6 +12,7 @@ extern crate std;
 pub mod dict;
 pub mod error;
 pub mod glob;
+pub mod ldouble;
 pub mod reply;
 pub mod table;
 pub mod util;
