@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::ldouble::{self, IncrFloatError};
 use crate::reply::Reply;
 use crate::util::parse_i64;
 use crate::value::{Entry, RString, Value};
@@ -526,39 +527,15 @@ fn incrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     };
     let bytes = match result {
         Ok(bytes) => bytes,
-        Err(ldouble::IncrFloatError::CurrentNotFloat | ldouble::IncrFloatError::IncrementNotFloat) => {
+        Err(IncrFloatError::CurrentNotFloat | IncrFloatError::IncrementNotFloat) => {
             return Error::NotFloat.into()
         }
-        Err(ldouble::IncrFloatError::NanOrInfinity) => return Error::IncrNanOrInf.into(),
+        Err(IncrFloatError::NanOrInfinity) => return Error::IncrNanOrInf.into(),
     };
     // createStringObjectFromLongDouble: embstr or raw by length, never int.
     store(e, c.db, key, RString::plain(bytes.clone()), true);
     e.dirty += 1;
     Reply::Bulk(bytes)
-}
-
-// TEMPORARY until `core/src/ldouble.rs` (80-bit long double arithmetic) lands on main: an f64 stand-in with the
-// same signature. It differs from Redis beyond f64's precision and range; delete it after merging main.
-mod ldouble {
-    use alloc::vec::Vec;
-
-    pub enum IncrFloatError {
-        CurrentNotFloat,
-        IncrementNotFloat,
-        NanOrInfinity,
-    }
-
-    pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<Vec<u8>, IncrFloatError> {
-        let a = crate::util::parse_f64(current).ok_or(IncrFloatError::CurrentNotFloat)?;
-        let b = crate::util::parse_f64(incr).ok_or(IncrFloatError::IncrementNotFloat)?;
-        let v = a + b;
-        if !v.is_finite() {
-            return Err(IncrFloatError::NanOrInfinity);
-        }
-        let text = alloc::format!("{v:.17}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        Ok(if text == "-0" { b"0".to_vec() } else { text.as_bytes().to_vec() })
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
