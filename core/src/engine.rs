@@ -47,6 +47,33 @@ pub struct Stats {
     pub total_connections: u64,
     pub expired_stale_perc: f64,
     pub expire_cycle_cpu_ms: u64,
+    /// Error replies, counted by their first word (`ERR`, `WRONGTYPE`), for INFO errorstats.
+    pub errors: BTreeMap<String, u64>,
+    pub total_error_replies: u64,
+    /// Calls per command full name, for INFO commandstats.
+    pub commands: BTreeMap<&'static str, CommandStats>,
+}
+
+/// One command's counters in INFO commandstats.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CommandStats {
+    pub calls: u64,
+    /// Refused before running (wrong arity).
+    pub rejected_calls: u64,
+    /// Ran and answered an error.
+    pub failed_calls: u64,
+}
+
+impl Stats {
+    /// Counts an error reply under its first word, as Redis's errorstats do.
+    pub fn count_error(&mut self, reply: &Reply) {
+        if let Reply::Error(e) = reply {
+            let text = alloc::format!("{e}");
+            let code = text.split(' ').next().unwrap_or("ERR");
+            *self.errors.entry(String::from(code)).or_insert(0) += 1;
+            self.total_error_replies += 1;
+        }
+    }
 }
 
 /// The arguments and context of one command call, handed to its handler.
@@ -178,7 +205,21 @@ impl Engine {
         }
         let (spec, handler) = match self.resolve(argv) {
             Ok(found) => found,
-            Err(e) => return Some(Reply::Error(e)),
+            Err(e) => {
+                // A known command refused for its arguments counts as a rejected call (an unknown subcommand
+                // counts against its container); an unknown command has no counter.
+                let refused = match &e {
+                    Error::WrongArity(full) => find_spec(full),
+                    Error::UnknownSubcommand { .. } => lower_name(name).and_then(|n| table::lookup(&n)),
+                    _ => None,
+                };
+                if let Some(spec) = refused {
+                    self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+                }
+                let reply = Reply::Error(e);
+                self.stats.count_error(&reply);
+                return Some(reply);
+            }
         };
         let _ = name;
         let db = self.clients.get(&client).map_or(0, |c| c.db);
@@ -186,9 +227,17 @@ impl Engine {
             c.last_interaction_ms = now;
             c.last_cmd = spec.name;
         }
-        self.stats.total_commands += 1;
         let ctx = Ctx { argv, client, db, spec };
-        Some(handler(self, &ctx))
+        let reply = handler(self, &ctx);
+        // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
+        self.stats.total_commands += 1;
+        let cmd_stats = self.stats.commands.entry(spec.name).or_default();
+        cmd_stats.calls += 1;
+        if reply.is_error() {
+            cmd_stats.failed_calls += 1;
+            self.stats.count_error(&reply);
+        }
+        Some(reply)
     }
 
     /// Runs a command and encodes its reply in the client's protocol.
@@ -216,6 +265,11 @@ impl Engine {
                 }
             }
         };
+        // A container named alone (`CLIENT`) fails its own arity check, when any of its subcommands exists here
+        // (COMMAND, whose arity allows it alone, has a handler of its own).
+        if !self.handlers.contains_key(spec.name) && spec.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
+            return Err(Error::WrongArity(spec.name.into()));
+        }
         let &(spec, handler) = self.handlers.get(spec.name).ok_or_else(|| {
             if spec.name.contains('|') {
                 Error::UnknownSubcommand {

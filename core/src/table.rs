@@ -27,12 +27,17 @@ pub struct CommandSpec {
     pub doc_flags: &'static [&'static str],
     /// Our own one-line summary (Redis's texts are not copied).
     pub summary: Option<&'static str>,
+    /// Our own statement of the time complexity, when `data/summaries.tsv` gives one.
+    pub complexity: Option<&'static str>,
     pub arguments: &'static [Arg],
     pub subcommands: &'static [CommandSpec],
 }
 
 #[derive(Debug)]
 pub struct KeySpec {
+    /// The remark COMMAND INFO shows on a few key specs (why SET's key is RW, ...), as Redis words it:
+    /// it is part of the reply clients compare, like an error text.
+    pub notes: Option<&'static str>,
     pub flags: &'static [&'static str],
     pub begin_search: BeginSearch,
     pub find_keys: FindKeys,

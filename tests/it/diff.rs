@@ -418,9 +418,9 @@ mod tests {
         assert!(!matches(&Marker::Unordered, a, b"*2\r\n$1\r\nb\r\n$1\r\nc\r\n"));
         assert!(matches(&Marker::Approx(2.0), b":100\r\n", b":99\r\n"));
         assert!(!matches(&Marker::Approx(2.0), b":100\r\n", b":90\r\n"));
-        let info_a = b"$27\r\nx:1\r\nkeyspace_hits:3\r\ny:2\r\n";
-        let info_b = b"$27\r\nx:9\r\nkeyspace_hits:3\r\ny:5\r\n";
-        assert!(matches(&Marker::Fields(vec!["keyspace_hits".into()]), info_a, info_b));
-        assert!(!matches(&Marker::Fields(vec!["x".into()]), info_a, info_b));
+        let info_a = Reply::bulk_str("x:1\r\nkeyspace_hits:3\r\ny:2\r\n").to_resp(2);
+        let info_b = Reply::bulk_str("x:9\r\nkeyspace_hits:3\r\ny:5\r\n").to_resp(2);
+        assert!(matches(&Marker::Fields(vec!["keyspace_hits".into()]), &info_a, &info_b));
+        assert!(!matches(&Marker::Fields(vec!["x".into()]), &info_a, &info_b));
     }
 }

@@ -1,20 +1,385 @@
-//! Connection commands: PING, ECHO, SELECT, HELLO, QUIT, RESET, CLIENT.
+//! Connection commands: PING, ECHO, SELECT, AUTH, HELLO, QUIT, RESET, CLIENT (Redis's networking.c and server.c).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use super::Handler;
-use crate::engine::{Ctx, Engine};
+use crate::engine::{Client, Ctx, Engine};
+use crate::error::Error;
 use crate::reply::Reply;
+use crate::util::{eq_ic, parse_i64};
 
-pub const HANDLERS: &[(&str, Handler)] = &[("ping", ping), ("echo", echo)];
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("ping", ping),
+    ("echo", echo),
+    ("select", select),
+    ("auth", auth),
+    ("hello", hello),
+    ("quit", quit),
+    ("reset", reset),
+    ("client|id", client_id),
+    ("client|setname", client_setname),
+    ("client|getname", client_getname),
+    ("client|info", client_info),
+    ("client|list", client_list),
+    ("client|help", client_help),
+];
+
+/// The version HELLO and INFO report: the Redis release whose behaviour the engine follows.
+pub const REDIS_VERSION: &str = "7.0.15";
 
 /// PING [message]
 fn ping(_e: &mut Engine, c: &Ctx) -> Reply {
+    // The table's arity (-1) lets any count through; PING itself takes at most one message.
     match c.argc() {
         1 => Reply::status("PONG"),
-        _ => Reply::bulk(c.arg(1)),
+        2 => Reply::bulk(c.arg(1)),
+        _ => Error::WrongArity("ping".into()).into(),
     }
 }
 
 /// ECHO message
 fn echo(_e: &mut Engine, c: &Ctx) -> Reply {
     Reply::bulk(c.arg(1))
+}
+
+/// Parses a C `int` argument as Redis's getIntFromObjectOrReply. `msg` replaces both errors when given
+/// (SWAPDB's "invalid first DB index"); otherwise a non-integer and an out-of-int value get Redis's own texts.
+pub(crate) fn parse_int_arg(arg: &[u8], msg: Option<&str>) -> Result<i32, Error> {
+    let custom = || msg.map(|m| Error::Other(format!("ERR {m}")));
+    let v = parse_i64(arg).ok_or_else(|| custom().unwrap_or(Error::NotInteger))?;
+    i32::try_from(v).map_err(|_| {
+        custom().unwrap_or_else(|| {
+            Error::other("ERR value is out of range, value must between -2147483648 and 2147483647")
+        })
+    })
+}
+
+/// SELECT index
+fn select(e: &mut Engine, c: &Ctx) -> Reply {
+    let id = match parse_int_arg(c.arg(1), None) {
+        Ok(id) => id,
+        Err(err) => return err.into(),
+    };
+    let Ok(id) = usize::try_from(id) else { return Error::DbIndexOutOfRange.into() };
+    if id >= e.dbs.len() {
+        return Error::DbIndexOutOfRange.into();
+    }
+    if let Some(cl) = e.client_mut(c.client) {
+        cl.db = id;
+    }
+    Reply::ok()
+}
+
+/// Checks credentials as Redis does with no `requirepass` and no ACL users: only the `default` user exists,
+/// and it takes any password.
+fn authenticate(user: &[u8], _password: &[u8]) -> Result<(), Error> {
+    if user == b"default" {
+        Ok(())
+    } else {
+        Err(Error::other("WRONGPASS invalid username-password pair or user is disabled."))
+    }
+}
+
+/// AUTH [username] password
+fn auth(_e: &mut Engine, c: &Ctx) -> Reply {
+    match c.argc() {
+        // The one-argument form authenticates the default user, which has no password to check against.
+        2 => Error::other(
+            "ERR AUTH <password> called without any password configured for the default user. \
+             Are you sure your configuration is correct?",
+        )
+        .into(),
+        3 => match authenticate(c.arg(1), c.arg(2)) {
+            Ok(()) => Reply::ok(),
+            Err(err) => err.into(),
+        },
+        _ => Error::Syntax.into(),
+    }
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut ver = None;
+    if c.argc() >= 2 {
+        let v = match parse_i64(c.arg(1)) {
+            Some(v) => v,
+            None => return Error::other("ERR Protocol version is not an integer or out of range").into(),
+        };
+        if !(2..=3).contains(&v) {
+            return Error::NoProto.into();
+        }
+        ver = Some(v as u8);
+    }
+    // Options are all parsed before anything changes.
+    let mut credentials = None;
+    let mut name = None;
+    let mut j = 2;
+    while j < c.argc() {
+        let more = c.argc() - 1 - j;
+        let opt = c.arg(j);
+        if eq_ic(opt, "AUTH") && more >= 2 {
+            credentials = Some((c.arg(j + 1), c.arg(j + 2)));
+            j += 2;
+        } else if eq_ic(opt, "SETNAME") && more >= 1 {
+            name = Some(c.arg(j + 1));
+            j += 1;
+        } else {
+            return Error::Other(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))).into();
+        }
+        j += 1;
+    }
+    if let Some((user, password)) = credentials {
+        if let Err(err) = authenticate(user, password) {
+            return err.into();
+        }
+    }
+    if let Some(name) = name {
+        if let Err(err) = set_client_name(e, c.client, name) {
+            return err.into();
+        }
+    }
+    let Some(cl) = e.client_mut(c.client) else { return Reply::Error(Error::other("ERR unknown client")) };
+    if let Some(v) = ver {
+        cl.resp = v;
+    }
+    Reply::Map(vec![
+        (Reply::bulk_str("server"), Reply::bulk_str("redis")),
+        (Reply::bulk_str("version"), Reply::bulk_str(REDIS_VERSION)),
+        (Reply::bulk_str("proto"), Reply::Integer(cl.resp as i64)),
+        (Reply::bulk_str("id"), Reply::Integer(cl.id as i64)),
+        (Reply::bulk_str("mode"), Reply::bulk_str("standalone")),
+        (Reply::bulk_str("role"), Reply::bulk_str("master")),
+        (Reply::bulk_str("modules"), Reply::Array(Vec::new())),
+    ])
+}
+
+/// QUIT
+fn quit(e: &mut Engine, c: &Ctx) -> Reply {
+    // The caller closes the connection once this reply is written.
+    if let Some(cl) = e.client_mut(c.client) {
+        cl.closing = true;
+    }
+    Reply::ok()
+}
+
+/// RESET
+fn reset(e: &mut Engine, c: &Ctx) -> Reply {
+    // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address.
+    if let Some(cl) = e.client_mut(c.client) {
+        cl.db = 0;
+        cl.resp = 2;
+        cl.name = None;
+    }
+    Reply::status("RESET")
+}
+
+/// Sets or clears (empty name) a client's name; names are printable ASCII without spaces, as CLIENT LIST
+/// separates fields by spaces.
+fn set_client_name(e: &mut Engine, client: u64, name: &[u8]) -> Result<(), Error> {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(Error::other("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    if let Some(cl) = e.client_mut(client) {
+        cl.name = if name.is_empty() { None } else { Some(name.to_vec()) };
+    }
+    Ok(())
+}
+
+/// CLIENT ID
+fn client_id(_e: &mut Engine, c: &Ctx) -> Reply {
+    Reply::Integer(c.client as i64)
+}
+
+/// CLIENT SETNAME connection-name
+fn client_setname(e: &mut Engine, c: &Ctx) -> Reply {
+    match set_client_name(e, c.client, c.arg(2)) {
+        Ok(()) => Reply::ok(),
+        Err(err) => err.into(),
+    }
+}
+
+/// CLIENT GETNAME
+fn client_getname(e: &mut Engine, c: &Ctx) -> Reply {
+    match e.client(c.client).and_then(|cl| cl.name.as_ref()) {
+        Some(name) => Reply::Bulk(name.clone()),
+        None => Reply::Nil,
+    }
+}
+
+/// CLIENT INFO
+fn client_info(e: &mut Engine, c: &Ctx) -> Reply {
+    let Some(cl) = e.client(c.client) else { return Reply::Nil };
+    let mut line = client_info_line(e, cl, Some(c));
+    line.push('\n');
+    Reply::Bulk(line.into_bytes())
+}
+
+/// The kinds CLIENT LIST TYPE filters on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    PubSub,
+    Master,
+}
+
+impl ClientType {
+    fn parse(name: &[u8]) -> Option<ClientType> {
+        [
+            ("normal", ClientType::Normal),
+            ("slave", ClientType::Replica),
+            ("replica", ClientType::Replica),
+            ("pubsub", ClientType::PubSub),
+            ("master", ClientType::Master),
+        ]
+        .into_iter()
+        .find(|(n, _)| eq_ic(name, n))
+        .map(|(_, t)| t)
+    }
+
+    /// Every client of the engine is a normal one until pub/sub state lives on `Client`.
+    fn of(_client: &Client) -> ClientType {
+        ClientType::Normal
+    }
+}
+
+/// CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]
+fn client_list(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut out = String::new();
+    let mut add = |cl: &Client| {
+        out.push_str(&client_info_line(e, cl, (cl.id == c.client).then_some(c)));
+        out.push('\n');
+    };
+    if c.argc() == 4 && eq_ic(c.arg(2), "TYPE") {
+        let Some(kind) = ClientType::parse(c.arg(3)) else {
+            return Error::Other(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(c.arg(3)))).into();
+        };
+        e.clients.values().filter(|cl| ClientType::of(cl) == kind).for_each(&mut add);
+    } else if c.argc() > 3 && eq_ic(c.arg(2), "ID") {
+        // All ids are checked before any is listed; a repeated id is listed again, as Redis does.
+        let mut ids = Vec::new();
+        for arg in c.argv.iter().skip(3) {
+            match parse_i64(arg) {
+                Some(id) => ids.push(id),
+                None => return Error::other("ERR Invalid client ID").into(),
+            }
+        }
+        for id in ids {
+            if let Some(cl) = u64::try_from(id).ok().and_then(|id| e.clients.get(&id)) {
+                add(cl);
+            }
+        }
+    } else if c.argc() != 2 {
+        return Error::Syntax.into();
+    } else {
+        e.clients.values().for_each(&mut add);
+    }
+    Reply::Bulk(out.into_bytes())
+}
+
+/// One client's line in CLIENT LIST and CLIENT INFO, with Redis 7.0.15's fields in its order.
+/// Buffer and memory figures the engine has no notion of are plausible constants; `current` is the running
+/// command when `cl` is the client executing it (its query buffer and argv are then in use).
+fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
+    let now = e.now;
+    let name = cl.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let (qbuf, argv_mem) = match current {
+        Some(ctx) => {
+            let argv_mem: usize = ctx.argv.iter().map(|a| a.len()).sum();
+            let qbuf: usize = ctx.argv.iter().map(|a| a.len() + 5 + decimal_len(a.len())).sum::<usize>()
+                + 3
+                + decimal_len(ctx.argc());
+            (qbuf, argv_mem)
+        }
+        None => (0, 0),
+    };
+    // Redis keeps a 20 KiB query buffer per connection; the running command occupies part of it.
+    let qbuf_free = 20474usize.saturating_sub(qbuf);
+    let tot_mem = 22272 + argv_mem + qbuf;
+    format!(
+        "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags=N db={db} \
+         sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 \
+         rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
+        id = cl.id,
+        addr = cl.addr,
+        laddr = cl.laddr,
+        fd = cl.id + 7,
+        age = now.saturating_sub(cl.created_ms) / 1000,
+        idle = now.saturating_sub(cl.last_interaction_ms) / 1000,
+        db = cl.db,
+        cmd = cl.last_cmd,
+        resp = cl.resp,
+    )
+}
+
+fn decimal_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut n = n;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// Help lines are replied as status lines, like Redis's addReplyHelp.
+pub(crate) fn help_reply(lines: &[&str]) -> Reply {
+    Reply::Array(lines.iter().map(|l| Reply::status(l)).collect())
+}
+
+/// CLIENT HELP
+fn client_help(_e: &mut Engine, _c: &Ctx) -> Reply {
+    help_reply(&[
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+        "HELP",
+        "    Prints this help.",
+    ])
 }
