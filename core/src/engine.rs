@@ -251,7 +251,15 @@ impl Engine {
         let name = argv.first().copied().unwrap_or(b"");
         let lower = lower_name(name).ok_or_else(|| Error::unknown_command(argv))?;
         let top = table::lookup(&lower).ok_or_else(|| Error::unknown_command(argv))?;
-        let spec = if top.subcommands.is_empty() || argv.len() < 2 {
+        let spec = if top.subcommands.is_empty() {
+            top
+        } else if argv.len() < 2 {
+            // A container named alone (`OBJECT`) fails Redis's arity check for the container itself (unless,
+            // like COMMAND, it runs on its own), provided we implement any of its subcommands.
+            let runs_alone = self.handlers.contains_key(top.name);
+            if !runs_alone && top.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
+                return Err(Error::WrongArity(top.name.into()));
+            }
             top
         } else {
             let sub = argv.get(1).copied().unwrap_or(b"");
@@ -381,17 +389,28 @@ impl Engine {
         } else {
             self.stats.keyspace_misses += 1;
         }
-        let entry = self.db_mut(dbi).keys.get_mut(key)?;
-        entry.lru_ms = now;
-        Some(entry)
+        self.touch(dbi, key, now)
     }
 
     /// Looks a key up for writing: expires it if due; no hit/miss statistics.
     pub fn lookup_write(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(dbi, key);
         let now = self.now;
-        let entry = self.db_mut(dbi).keys.get_mut(key)?;
-        entry.lru_ms = now;
+        self.touch(dbi, key, now)
+    }
+
+    /// Whether the eviction policy is an LFU one (Redis's MAXMEMORY_FLAG_LFU): the per-key counter OBJECT FREQ
+    /// shows is kept only then, and OBJECT IDLETIME refuses to answer.
+    pub fn lfu_policy(&self) -> bool {
+        self.config.maxmemory_policy.contains("lfu")
+    }
+
+    /// Records an access to a key (its access time, and its LFU counter under an LFU policy).
+    fn touch(&mut self, dbi: usize, key: &[u8], now: u64) -> Option<&mut Entry> {
+        let lfu = self.lfu_policy().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time));
+        let i = if dbi < self.dbs.len() { dbi } else { 0 };
+        let entry = self.dbs.get_mut(i)?.keys.get_mut(key)?;
+        entry.touch(now, lfu, &mut self.rng);
         Some(entry)
     }
 

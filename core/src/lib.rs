@@ -22,6 +22,7 @@ pub mod reply;
 pub mod resp;
 pub mod table;
 pub mod tokenize;
+pub mod types;
 pub mod util;
 pub mod value;
 

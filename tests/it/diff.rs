@@ -352,7 +352,13 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                         ));
                     }
                 }
-                rows.push((text, theirs));
+                // Keep a recording that still holds under its marker, so re-recording changes only what changed.
+                let kept = recorded
+                    .as_ref()
+                    .and_then(|r| r.get(index))
+                    .filter(|(cmd, reply)| *cmd == text && matches(&marker, reply, &theirs))
+                    .map(|(_, reply)| reply.clone());
+                rows.push((text, kept.unwrap_or(theirs)));
                 index += 1;
             }
         }

@@ -174,11 +174,7 @@ const PER_CLIENT_MEMORY: u64 = 1_928;
 
 /// The bytes of a value, roughly as its Redis encoding would take them.
 fn value_size(v: &Value) -> u64 {
-    match v {
-        Value::Str(s) => s.bytes.len() as u64,
-        #[allow(unreachable_patterns)] // Other types size themselves here as they arrive.
-        _ => 64,
-    }
+    v.mem_usage() as u64
 }
 
 /// The engine's estimate of its memory: a fixed start plus, per key, its name, its value and the overhead.

@@ -1,0 +1,5 @@
+//! Set commands.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];
