@@ -221,6 +221,10 @@ pub fn unblock(e: &mut Engine, client: ClientId) -> Option<Waiter> {
 /// Serves the clients blocked on keys that became ready, round after round until no key is ready
 /// (Redis's handleClientsBlockedOnKeys, which runs after every command).
 pub fn handle_clients_blocked_on_keys(e: &mut Engine) {
+    // Keys are only queued while someone waits for them: nothing to do for the common case of no waiters.
+    if e.blocking.is_empty() {
+        return;
+    }
     loop {
         let round: Vec<(usize, Vec<u8>)> = e
             .dbs
