@@ -49,7 +49,7 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
 /// The most members a negative SRANDMEMBER count may ask for. Redis has no such bound (it builds a reply of
 /// any size); the engine refuses rather than exhaust the host's memory (a browser tab) on one command.
-const SRANDMEMBER_MAX_REPEATS: u64 = 1 << 24;
+const SRANDMEMBER_MAX_REPEATS: u64 = 1 << 20;
 
 /// The most members a set keeps as an intset, from `set-max-intset-entries`.
 fn max_intset(e: &Engine) -> usize {
@@ -344,7 +344,7 @@ fn srandmember_with_count(e: &mut Engine, c: &Ctx) -> Reply {
         return Reply::Array(Vec::new());
     }
     if !distinct && count > SRANDMEMBER_MAX_REPEATS {
-        return Error::other("ERR value is out of range, value must between -16777216 and 9223372036854775807").into();
+        return Error::other("ERR value is out of range, value must between -1048576 and 9223372036854775807").into();
     }
     let Some((set, rng)) = set_and_rng(e, c.db, key) else {
         return Reply::Array(Vec::new());
