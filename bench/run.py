@@ -1,0 +1,603 @@
+#!/usr/bin/env python3
+"""Runs Redlet's benchmarks side by side with Redis and writes BENCHMARKS.md.
+
+Run it through `./dev bench`, which first installs redis-server/redis-tools, builds the playground (dist/, as
+`./dev serve` does), the release benchmark binary and, where they exist, redlet-server and the Node package.
+
+    python3 bench/run.py [--skip SECTION,...] [--out BENCHMARKS.md]
+
+Sections: engine (in-process ops/s), flat (per-operation cost against collection size), memory, server
+(redis-benchmark against redlet-server and redis-server), js (the wasm API against ioredis-mock), sizes.
+A section whose subject is not in the tree yet (redlet-server, the JS API, a command) is reported as
+"not measured yet" instead of failing the run.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "target" / "release"
+BENCH_BIN = TARGET / "redlet-bench"
+SERVER_BIN = TARGET / "redlet-server"
+
+SERVER_TESTS = ["set", "get", "incr", "lpush", "rpop", "sadd", "hset", "zadd"]
+SERVER_REQUESTS = 200_000
+SERVER_KEYSPACE = 100_000
+SERVER_ROUNDS = 2
+MEMORY_COUNT = 1_000_000
+
+
+def say(msg):
+    print(f"\033[1m==> {msg}\033[0m", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def bench_json(*args):
+    """Runs the release benchmark binary; its progress goes to our stderr, its JSON result is returned."""
+    out = subprocess.run([str(BENCH_BIN), *args], check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out)
+
+
+def fmt_int(x):
+    return f"{x:,.0f}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class Resp:
+    """A minimal RESP2 client: enough to send pipelined commands and read simple replies."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.buf = b""
+
+    @staticmethod
+    def encode(args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise RuntimeError("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise RuntimeError("connection closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def read(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b":"):
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise RuntimeError(f"unexpected reply {line!r}")
+
+    def call(self, *args):
+        self.sock.sendall(self.encode(args))
+        return self.read()
+
+    def pipeline(self, commands, window=64):
+        """Sends commands `window` at a time and checks that none failed."""
+        for i in range(0, len(commands), window):
+            part = commands[i:i + window]
+            self.sock.sendall(b"".join(self.encode(c) for c in part))
+            for _ in part:
+                self.read()
+
+    def info_field(self, section, field):
+        text = self.call("INFO", section).decode()
+        for line in text.splitlines():
+            if line.startswith(field + ":"):
+                return line.split(":", 1)[1].strip()
+        return None
+
+    def close(self):
+        self.sock.close()
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, without persistence."""
+
+    def __init__(self, *extra):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--enable-debug-command", "local", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                c = Resp(self.port)
+                c.sock.sendall(Resp.encode(["SHUTDOWN", "NOSAVE"]))
+                c.close()
+                self.proc.wait(timeout=5)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class RedletServer(RedisServer):
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen([str(SERVER_BIN), "--port", str(self.port), "--bind", "127.0.0.1"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sections. Each returns (markdown, targets): targets are (target, measured, verdict) rows for the summary.
+
+
+def machine_notes():
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+    def version(cmd):
+        try:
+            return run(cmd).strip().splitlines()[0]
+        except (OSError, subprocess.CalledProcessError):
+            return "not installed"
+
+    commit = version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": f"{mem_gb:.0f} GiB",
+        "kernel": platform.release(),
+        "rustc": version(["rustc", "--version"]),
+        "redis": version(["redis-server", "--version"]),
+        "node": version(["node", "--version"]),
+        "load_start": "%.2f %.2f %.2f" % load,
+    }
+
+
+def section_engine():
+    say("engine in process: ops/s with 100,000 random keys")
+    data = bench_json("ops")
+    lines = [
+        "## Engine in process (native)",
+        "",
+        f"`target/release/redlet-bench ops`: each command {data['ops_per_round']:,} times per round, keys drawn "
+        f"at random from {data['keyspace']:,} (R below), arguments generated before the clock starts, one warm-up "
+        f"round then {data['rounds']} timed rounds; the median round is shown with the slowest and fastest. "
+        "Calls go through `Engine::execute` as redlet-server's do (command lookup, arity, statistics, the reply "
+        "value), without RESP encoding.",
+        "",
+        "| command | shape | ops/s (median) | ns/op | rounds min – max |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for r in data["results"]:
+        if "missing" in r:
+            lines.append(f"| {r['op']} | `{r['shape']}` | not measured yet: `{r['missing'].upper()}` is not on "
+                         "this branch | | |")
+            continue
+        ops = r["ops_per_sec"]
+        lines.append(f"| {r['op']} | `{r['shape']}` | {fmt_int(ops)} | {1e9 / ops:.0f} | "
+                     f"{fmt_int(min(r['rounds']))} – {fmt_int(max(r['rounds']))} |")
+    return "\n".join(lines), [], data
+
+
+def section_flat():
+    say("engine in process: per-operation cost against collection size")
+    data = bench_json("flat")
+    targets = []
+    lines = [
+        "## Per-operation cost against collection size",
+        "",
+        "`target/release/redlet-bench flat`: one key holding a collection of N elements; operations timed in "
+        f"batches of min(N/10, 1000), each batch undone untimed (ZREM/LPOP/HDEL/SREM) so the size stays between N "
+        f"and N + 10%; {data['ops_per_round']:,} operations per round, one warm-up round, median of "
+        f"{data['rounds']} rounds. New members are new strings, ZADD scores random, ZRANK asks for random "
+        "existing members. Target (DESIGN §6): max/min within 2×.",
+        "",
+        "| operation | 10³ ns/op | 10⁴ ns/op | 10⁵ ns/op | 10⁶ ns/op | max/min | target ≤ 2× |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in data["results"]:
+        if "missing" in r:
+            lines.append(f"| {r['op']} | | | | | | not measured yet: `{r['missing'].upper()}` is not on this branch |")
+            targets.append((f"{r['op']} flat within 2× (10³–10⁶)", "not measured", "not measured yet"))
+            continue
+        cells = " | ".join(f"{s['ns_per_op']:.0f}" for s in r["sizes"])
+        verdict = "met" if r["ratio"] <= 2.0 else "missed"
+        lines.append(f"| {r['op']} | {cells} | {r['ratio']:.2f}× | {verdict} |")
+        targets.append((f"{r['op']} flat within 2× (10³–10⁶)", f"{r['ratio']:.2f}×", verdict))
+    return "\n".join(lines), targets, data
+
+
+def redis_memory(kind):
+    """Bytes Redis's used_memory grows by for the data `redlet-bench memory KIND` stores."""
+    server = RedisServer()
+    try:
+        c = Resp(server.port)
+        before = int(c.info_field("memory", "used_memory"))
+        if kind == "strings":
+            c.call("DEBUG", "POPULATE", str(MEMORY_COUNT), "key", "16")
+        else:
+            commands = []
+            for start in range(0, MEMORY_COUNT, 1000):
+                end = min(start + 1000, MEMORY_COUNT)
+                if kind == "hash":
+                    cmd = ["HSET", "big"]
+                    for i in range(start, end):
+                        cmd += [f"field:{i}", (f"value:{i}".encode() + b"\0" * 16)[:16]]
+                elif kind == "set":
+                    cmd = ["SADD", "big"] + [f"member:{i}" for i in range(start, end)]
+                else:
+                    cmd = ["ZADD", "big"]
+                    for i in range(start, end):
+                        cmd += [str(i), f"member:{i}"]
+                commands.append(cmd)
+            c.pipeline(commands, window=16)
+        # Growing dicts rehash incrementally (two tables at once): let serverCron finish before reading.
+        after = int(c.info_field("memory", "used_memory"))
+        for _ in range(50):
+            time.sleep(0.1)
+            now = int(c.info_field("memory", "used_memory"))
+            if now == after:
+                break
+            after = now
+        enc = c.call("OBJECT", "ENCODING", "key:0" if kind == "strings" else "big")
+        c.close()
+        return after - before, (enc or b"").decode()
+    finally:
+        server.stop()
+
+
+def section_memory():
+    say("memory: 1,000,000 keys or members, the engine and redis-server")
+    rows = []
+    targets = []
+    for kind in ["strings", "hash", "set", "zset"]:
+        ours = bench_json("memory", kind)
+        if "missing" in ours:
+            rows.append((kind, None, None, ours["missing"]))
+            continue
+        theirs, enc = redis_memory(kind)
+        rows.append((kind, ours, (theirs, enc), None))
+    n = MEMORY_COUNT
+    label = {
+        "strings": "1,000,000 keys `key:N` → 16-byte value (`DEBUG POPULATE 1000000 key 16`)",
+        "hash": "one hash, 1,000,000 fields `field:N` → 16-byte value",
+        "set": "one set, 1,000,000 members `member:N`",
+        "zset": "one sorted set, 1,000,000 members `member:N`, score N",
+    }
+    lines = [
+        "## Memory",
+        "",
+        "Bytes per key (or member) = growth for 1,000,000 of them / 1,000,000. The engine side runs in "
+        "`target/release/redlet-bench memory KIND`, one process per kind, under a counting global allocator: "
+        "*requested* is what the engine asked the allocator for, *usable* is `malloc_usable_size` of each live "
+        "block (glibc; what Redis's used_memory counts is jemalloc's equivalent), *RSS* is the process's resident "
+        "growth, *estimate* is the engine's own `INFO memory` used_memory. The Redis side is `used_memory` of a "
+        "fresh redis-server before and after the same data (read once incremental rehashing has settled).",
+        "",
+        "| data | engine requested | engine usable | engine RSS | engine estimate (INFO) | Redis used_memory "
+        "| Redis encoding | usable / Redis |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for kind, ours, theirs, missing in rows:
+        if missing:
+            lines.append(f"| {label[kind]} | not measured yet: `{missing.upper()}` is not on this branch "
+                         "| | | | | | |")
+            if kind == "strings":
+                targets.append(("memory per key ≤ Redis's", "not measured", "not measured yet"))
+            continue
+        redis_bytes, enc = theirs
+        usable = ours["usable"] / n
+        ratio = ours["usable"] / redis_bytes
+        lines.append(
+            f"| {label[kind]} | {ours['requested'] / n:.1f} | {usable:.1f} | {ours['rss'] / n:.1f} | "
+            f"{ours['used_memory'] / n:.1f} | {redis_bytes / n:.1f} | {enc} | {ratio:.2f} |")
+        verdict = "met" if ours["usable"] <= redis_bytes else "missed"
+        what = "memory per key (1M × 16-byte strings) ≤ Redis's" if kind == "strings" else \
+            f"memory per member, 1M-member {kind} ≤ Redis's"
+        targets.append((what, f"{usable:.1f} B vs Redis {redis_bytes / n:.1f} B", verdict))
+    return "\n".join(lines), targets, rows
+
+
+RB_LINE = re.compile(r"^([A-Z_]+)(?: \([^)]*\))?: ([0-9.]+) requests per second")
+
+
+def redis_benchmark(port, tests, pipeline):
+    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-n", str(SERVER_REQUESTS),
+           "-r", str(SERVER_KEYSPACE), "-t", ",".join(tests)]
+    if pipeline > 1:
+        cmd += ["-P", str(pipeline)]
+    out = run(cmd)
+    # -q redraws progress with carriage returns; the final figure of each test ends its line.
+    rates = {}
+    for raw in out.replace("\r", "\n").splitlines():
+        m = RB_LINE.match(raw.strip())
+        if m:
+            rates[m.group(1).lower()] = float(m.group(2))
+    return rates
+
+
+def section_server():
+    base = ("redis-benchmark -q -n 200000 -r 100000 -t set,get,incr,lpush,rpop,sadd,hset,zadd [-P 64] "
+            "-h 127.0.0.1 -p PORT")
+    if not SERVER_BIN.exists():
+        text = "\n".join([
+            "## Server under redis-benchmark",
+            "",
+            f"Not measured yet: `redlet-server` is not on this branch (no `server/` crate). Once it is, this "
+            f"section runs `{base}` against it and against redis-server, alternating.",
+        ])
+        return text, [("redlet-server ≥ 1.0× redis-server without pipelining", "not measured", "not measured yet"),
+                      ("redlet-server ≥ 0.8× redis-server with -P 64", "not measured", "not measured yet")], None
+    say("server: redis-benchmark against redlet-server and redis-server, alternating")
+    supported = json.loads(run([str(BENCH_BIN), "implemented", *SERVER_TESTS]))
+    tests = [t for t in SERVER_TESTS if t in supported]
+    results = {}  # (server, pipeline) -> {test: [rates]}
+    redlet, redis = RedletServer(), RedisServer()
+    try:
+        for pipeline in (1, 64):
+            for rnd in range(SERVER_ROUNDS):
+                for name, srv in (("redlet", redlet), ("redis", redis)):
+                    for s in (redlet, redis):
+                        c = Resp(s.port)
+                        c.call("FLUSHALL")
+                        c.close()
+                    say(f"  {name}, -P {pipeline}, round {rnd + 1}/{SERVER_ROUNDS}")
+                    for t, r in redis_benchmark(srv.port, tests, pipeline).items():
+                        results.setdefault((name, pipeline), {}).setdefault(t, []).append(r)
+    finally:
+        redlet.stop()
+        redis.stop()
+    lines = [
+        "## Server under redis-benchmark",
+        "",
+        f"`{base}`, on loopback, 50 clients (redis-benchmark's default). redlet-server and redis-server (both "
+        f"started fresh, no persistence) take turns: for each mode, {SERVER_ROUNDS} rounds of redlet then redis, "
+        "FLUSHALL on both before each run. The best round of each is shown (other processes on a shared machine "
+        "only ever slow a round down). redis-benchmark itself competes for the same two cores.",
+        "",
+    ]
+    targets = []
+    for pipeline, goal in ((1, 1.0), (64, 0.8)):
+        mode = "without pipelining" if pipeline == 1 else "with -P 64"
+        lines += [f"### {mode}", "", "| command | redlet-server req/s | redis-server req/s | ratio | target |",
+                  "| --- | ---: | ---: | ---: | --- |"]
+        worst = None
+        for t in SERVER_TESTS:
+            if t not in tests:
+                lines.append(f"| {t.upper()} | not measured yet: not implemented on this branch | | | |")
+                continue
+            ours = max(results.get(("redlet", pipeline), {}).get(t, [0]))
+            theirs = max(results.get(("redis", pipeline), {}).get(t, [0]))
+            ratio = ours / theirs if theirs else 0.0
+            worst = ratio if worst is None else min(worst, ratio)
+            lines.append(f"| {t.upper()} | {fmt_int(ours)} | {fmt_int(theirs)} | {ratio:.2f}× | "
+                         f"{'met' if ratio >= goal else 'missed'} (≥ {goal}×) |")
+        lines.append("")
+        if worst is not None:
+            missing = [t.upper() for t in SERVER_TESTS if t not in tests]
+            measured = f"worst {worst:.2f}×" + (f" ({', '.join(missing)} not measured yet)" if missing else "")
+            targets.append((f"redlet-server ≥ {goal}× redis-server {mode}", measured,
+                            "met" if worst >= goal else "missed"))
+    return "\n".join(lines), targets, results
+
+
+def section_js():
+    script = ROOT / "bench" / "node-vs-ioredis-mock.mjs"
+    pkg = ROOT / "web" / "pkg" / "nodejs" / "redlet_web.js"
+    mock = ROOT / "bench" / "node_modules" / "ioredis-mock"
+    if not (script.exists() and pkg.exists() and mock.exists()):
+        text = "\n".join([
+            "## JS API in Node against ioredis-mock",
+            "",
+            "| operation | Redlet JS API ops/s | ioredis-mock ops/s | ratio |",
+            "| --- | ---: | ---: | ---: |",
+            "| all | **not measured yet** | | |",
+            "",
+            "The wasm JS API (a Node build of the engine package, `bench/node-vs-ioredis-mock.mjs` and its "
+            "`bench/package.json`) is not on this branch yet.",
+        ])
+        return text, [("JS API ≥ 10× ioredis-mock ops/s", "not measured", "not measured yet")], None
+    say("JS API in Node against ioredis-mock")
+    out = run(["node", str(script)], cwd=ROOT)
+    table = [l for l in out.splitlines() if l.startswith("|")]
+    worst = None
+    for row in table[2:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        m = re.match(r"([0-9.]+)x", cells[-1]) if cells else None
+        if m:
+            worst = float(m.group(1)) if worst is None else min(worst, float(m.group(1)))
+    head = [l for l in out.splitlines() if not l.startswith("|")]
+    text = "\n".join(["## JS API in Node against ioredis-mock", "",
+                      "`node bench/node-vs-ioredis-mock.mjs` (its header comment describes the method). "
+                      + " ".join(head), "", *table])
+    verdict = "not measured" if worst is None else ("met" if worst >= 10 else "missed")
+    return text, [("JS API ≥ 10× ioredis-mock ops/s", "not measured" if worst is None else f"worst {worst:.1f}×",
+                   verdict)], out
+
+
+def gz(path):
+    return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+
+
+def section_sizes():
+    say("sizes")
+    pkg = ROOT / "web" / "pkg" / "web"
+    if not pkg.is_dir():
+        pkg = ROOT / "dist" / "pkg"
+    dist = ROOT / "dist"
+    lines = ["## Sizes", "",
+             "gzip -9 of each file, summed (a server compressing each response sends about this much).", "",
+             "| what | files | raw bytes | gzipped bytes | budget | verdict |", "| --- | --- | ---: | ---: | ---: | --- |"]
+    targets = []
+    engine_files = sorted(p for p in pkg.glob("*") if p.suffix in (".wasm", ".js"))
+    if engine_files:
+        raw = sum(p.stat().st_size for p in engine_files)
+        z = sum(gz(p) for p in engine_files)
+        verdict = "met" if z <= 200_000 else "missed"
+        lines.append(f"| engine package (`{pkg.relative_to(ROOT)}`: wasm + JS glue) | "
+                     f"{', '.join(p.name for p in engine_files)} | {fmt_int(raw)} | {fmt_int(z)} | 200 KB | {verdict} |")
+        targets.append(("engine package ≤ 200 KB gzipped", f"{z / 1000:.1f} KB", verdict))
+    else:
+        targets.append(("engine package ≤ 200 KB gzipped", "not measured", "not measured yet"))
+    page_files = sorted(p for p in dist.rglob("*") if p.is_file()) if dist.is_dir() else []
+    if page_files:
+        raw = sum(p.stat().st_size for p in page_files)
+        z = sum(gz(p) for p in page_files)
+        verdict = "met" if z <= 600_000 else "missed"
+        lines.append(f"| playground first load (everything in `dist/` as `./dev serve` builds it) | "
+                     f"{', '.join(str(p.relative_to(dist)) for p in page_files)} | {fmt_int(raw)} | {fmt_int(z)} | "
+                     f"600 KB | {verdict} |")
+        targets.append(("playground first load ≤ 600 KB gzipped", f"{z / 1000:.1f} KB", verdict))
+    else:
+        targets.append(("playground first load ≤ 600 KB gzipped", "not measured", "not measured yet"))
+    return "\n".join(lines), targets, None
+
+
+SECTIONS = {
+    "engine": section_engine,
+    "flat": section_flat,
+    "memory": section_memory,
+    "server": section_server,
+    "js": section_js,
+    "sizes": section_sizes,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--skip", default="", help="comma-separated sections to leave out")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = ap.parse_args()
+    skip = {s for s in args.skip.split(",") if s}
+    unknown = skip - SECTIONS.keys()
+    if unknown:
+        ap.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if not BENCH_BIN.exists():
+        sys.exit("target/release/redlet-bench is missing: run ./dev bench (it builds it)")
+
+    started = time.time()
+    machine = machine_notes()
+    bodies, targets = [], []
+    for name, fn in SECTIONS.items():
+        if name in skip:
+            bodies.append(f"## {name}\n\nSkipped in this run (`--skip {name}`).")
+            continue
+        body, tgt, _ = fn()
+        bodies.append(body)
+        targets += tgt
+    elapsed = time.time() - started
+    load_end = "%.2f %.2f %.2f" % os.getloadavg()
+
+    analysis = ROOT / "bench" / "ANALYSIS.md"
+    doc = [
+        "# Benchmarks",
+        "",
+        "Generated by `./dev bench` (bench/run.py); do not edit by hand: the analysis at the end comes from "
+        "`bench/ANALYSIS.md`.",
+        "",
+        "## Machine and run",
+        "",
+        f"- {machine['date']}, commit {machine['commit']}",
+        f"- {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, Linux {machine['kernel']}",
+        f"- {machine['rustc']}; {machine['redis']}; node {machine['node']}",
+        f"- load average at start {machine['load_start']}, at end {load_end}; the whole run took {elapsed:.0f} s",
+        "- **The machine is shared** (other builds and tests run at the same time on its 2 cores): figures are "
+        "noisy, by ±30% or more between runs; compare within one run (both sides measured side by side), "
+        "and read ratios rather than absolute numbers.",
+        "",
+        "Reproduce: `./dev bench` (installs redis-server/redis-tools, builds `dist/` and the release binaries, "
+        "runs everything below and rewrites this file). `python3 bench/run.py --skip server,js` reruns "
+        "sections without rebuilding.",
+        "",
+        "## Targets (DESIGN.md §6)",
+        "",
+        "| target | measured | verdict |",
+        "| --- | --- | --- |",
+        *[f"| {t} | {m} | {v} |" for t, m, v in targets],
+        "| playground ready for input within 500 ms in headless Chromium | not measured by this suite | "
+        "not measured yet |",
+        "",
+    ]
+    doc += [b + "\n" for b in bodies]
+    if analysis.exists():
+        doc.append(analysis.read_text().rstrip() + "\n")
+    Path(args.out).write_text("\n".join(doc))
+    say(f"wrote {args.out} in {elapsed:.0f} s")
+    for t, m, v in targets:
+        print(f"{v:>17}  {t}: {m}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
