@@ -619,11 +619,10 @@ fn xread_generic(e: &mut Engine, c: &Ctx, xreadgroup: bool) -> Reply {
             streams_arg = i + 1;
             let n = c.argc() - streams_arg;
             if n % 2 != 0 {
-                let symbol = if xreadgroup { '>' } else { '$' };
-                return Error::Other(alloc::format!(
-                    "ERR Unbalanced '{}' list of streams: for each stream key an ID or '{symbol}' must be specified.",
-                    c.spec.name
-                ))
+                // Redis 7.0's text names XREAD and `$` for XREADGROUP too.
+                return Error::other(
+                    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+                )
                 .into();
             }
             streams_count = n / 2;
