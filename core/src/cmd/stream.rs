@@ -1206,7 +1206,7 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
         }
         let mut forced = false;
         if force && !g.pel.contains_key(&id) {
-            g.pel.insert(id, Nack { delivery_time: now as u64, delivery_count: 0, consumer: Vec::new() });
+            g.pel.insert(id, Nack { delivery_time: now as u64, delivery_count: 1, consumer: Vec::new() });
             forced = true;
         }
         let Some(nack) = g.pel.get(&id) else { continue };
@@ -1265,6 +1265,11 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
                 lossy(grp, usize::MAX)
             ))
         }
+    }
+    // Redis allocates room for `count` deleted IDs up front and answers this when the allocation fails; the
+    // point where it fails depends on the machine, here past 2^34 IDs (256 GiB).
+    if count > 1 << 34 {
+        return Error::other("ERR Insufficient memory, failed allocating transient memory, COUNT too high.").into();
     }
     let now = e.now;
     let Some(s) = stream_mut(e, c.db, key) else { return Reply::Nil };
@@ -1532,9 +1537,8 @@ fn xsetid(e: &mut Engine, c: &Ctx) -> Reply {
         Ok(None) => return Error::NoSuchKey.into(),
         Ok(Some(s)) => s,
     };
-    if id < s.max_deleted {
-        return Error::other("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id").into();
-    }
+    // Redis 7.0 does not compare the new ID with the current max-deleted-entry-id (later versions refuse one
+    // below it).
     if !s.is_empty() {
         if id < s.last_valid_id() {
             return Error::other("ERR The ID specified in XSETID is smaller than the target stream top item").into();
