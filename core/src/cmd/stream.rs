@@ -714,13 +714,16 @@ fn xread_generic(e: &mut Engine, c: &Ctx, xreadgroup: bool) -> Reply {
                 None if !s.is_empty() && s.last_valid_id() > last => serve = Some((last, false)),
                 None => {}
             }
-            touch_consumer(e, (c.db, key), g, consumer);
         } else if let Some(id) = gt {
             if !s.is_empty() && s.last_valid_id() > id {
                 serve = Some((id, false));
             }
         }
         let Some((after, history)) = serve else { continue };
+        // Redis 7.0 creates (or refreshes) the consumer only when it serves it now, not when it blocks.
+        if let Some(g) = group {
+            touch_consumer(e, (c.db, key), g, consumer);
+        }
         let Some(s) = stream_mut(e, c.db, key) else { continue };
         let entries = match group {
             Some(g) if history => deliver_history(s, g, consumer, after, count, now),
