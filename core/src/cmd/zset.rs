@@ -144,11 +144,11 @@ fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Error> {
 
 /// One end of a lexicographic range (zslParseLexRangeItem): `-`, `+`, `(member` or `[member`.
 fn parse_lex_bound(arg: &[u8]) -> Option<(LexBound, bool)> {
-    match arg.split_first() {
-        Some((b'+', rest)) if rest.is_empty() => Some((LexBound::Max, true)),
-        Some((b'-', rest)) if rest.is_empty() => Some((LexBound::Min, true)),
-        Some((b'(', rest)) => Some((LexBound::Value(rest.to_vec()), true)),
-        Some((b'[', rest)) => Some((LexBound::Value(rest.to_vec()), false)),
+    match arg {
+        b"+" => Some((LexBound::Max, true)),
+        b"-" => Some((LexBound::Min, true)),
+        [b'(', rest @ ..] => Some((LexBound::Value(rest.to_vec()), true)),
+        [b'[', rest @ ..] => Some((LexBound::Value(rest.to_vec()), false)),
         _ => None,
     }
 }
@@ -223,7 +223,7 @@ fn zadd_generic(e: &mut Engine, c: &Ctx, incr_forced: bool) -> Reply {
     if flags.nx && flags.xx {
         return Error::other("ERR XX and NX options at the same time are not compatible").into();
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Error::other("ERR GT, LT, and/or NX options at the same time are not compatible").into();
     }
     if flags.incr && elements > 1 {

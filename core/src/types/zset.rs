@@ -421,11 +421,26 @@ impl ZSet {
     }
 
     /// The lowest element within a lexicographic range (meaningful when all scores are equal).
+    ///
+    /// With mixed scores the members are not in lexicographic order and the answer depends on how it is
+    /// searched, so each encoding searches as Redis does: a listpack is walked from its start
+    /// (zzlFirstInLexRange), a skiplist descended level by level (zslFirstInLexRange).
     pub fn first_in_lex_range(&self, range: &LexRange) -> Option<Pos> {
         if !self.in_lex_range(range) {
             return None;
         }
         let zsl = &self.zsl;
+        if self.listpack {
+            let mut pos = self.first();
+            while let Some(p) = pos {
+                let member = self.get(p).0;
+                if range.gte_min(member) {
+                    return range.lte_max(member).then_some(p);
+                }
+                pos = self.next(p);
+            }
+            return None;
+        }
         let mut x = HEAD;
         for i in (0..zsl.level).rev() {
             loop {
@@ -440,12 +455,23 @@ impl ZSet {
         (x != NIL && range.lte_max(zsl.member_of(x))).then_some(Pos(x))
     }
 
-    /// The highest element within a lexicographic range.
+    /// The highest element within a lexicographic range (searched per encoding, as `first_in_lex_range`).
     pub fn last_in_lex_range(&self, range: &LexRange) -> Option<Pos> {
         if !self.in_lex_range(range) {
             return None;
         }
         let zsl = &self.zsl;
+        if self.listpack {
+            let mut pos = self.last();
+            while let Some(p) = pos {
+                let member = self.get(p).0;
+                if range.lte_max(member) {
+                    return range.gte_min(member).then_some(p);
+                }
+                pos = self.prev(p);
+            }
+            return None;
+        }
         let mut x = HEAD;
         for i in (0..zsl.level).rev() {
             loop {
@@ -477,8 +503,14 @@ impl ZSet {
         }
     }
 
-    /// How many elements a lexicographic range holds (ZLEXCOUNT).
+    /// How many elements a lexicographic range holds (ZLEXCOUNT): a listpack counts forward from the first
+    /// element in range while members stay within the maximum, a skiplist subtracts two ranks (the same
+    /// number when all scores are equal).
     pub fn count_in_lex_range(&self, range: &LexRange) -> usize {
+        if self.listpack {
+            let first = self.first_in_lex_range(range);
+            return self.iter_from(first, false).take_while(|(m, _)| range.lte_max(m)).count();
+        }
         match (self.first_in_lex_range(range), self.last_in_lex_range(range)) {
             (Some(a), Some(b)) => (self.rank_of(b) + 1).saturating_sub(self.rank_of(a)),
             _ => 0,
@@ -540,6 +572,12 @@ impl ZSet {
     /// The next position towards higher scores.
     pub fn next(&self, pos: Pos) -> Option<Pos> {
         let x = self.zsl.fwd(pos.0, 0);
+        (x != NIL).then_some(Pos(x))
+    }
+
+    /// The previous position towards lower scores.
+    pub fn prev(&self, pos: Pos) -> Option<Pos> {
+        let x = self.zsl.nodes.get(pos.0 as usize).map_or(NIL, |n| n.backward);
         (x != NIL).then_some(Pos(x))
     }
 
