@@ -641,7 +641,7 @@ impl<'a> Iterator for Iter<'a> {
             return None;
         }
         let node = self.zsl.nodes.get(self.cur as usize)?;
-        self.cur = if self.reverse { node.backward } else { node.levels.first().map_or(NIL, |l| l.forward) };
+        self.cur = if self.reverse { node.backward } else { node.inline[0].forward };
         Some((&node.member, node.score))
     }
 }
@@ -653,13 +653,55 @@ struct Level {
     span: u32,
 }
 
+/// Levels kept inside the node: a node is this tall or shorter with probability 1 - 4^-INLINE_LEVELS, and
+/// a search step then reads one node, not a node and a separate array (the cache miss per step is what
+/// a large skiplist's speed depends on).
+const INLINE_LEVELS: usize = 4;
+
 #[derive(Clone, Debug)]
 struct Node {
-    member: Box<[u8]>,
     score: f64,
     /// The previous node on level 0 (`NIL` for the first element).
     backward: u32,
-    levels: Box<[Level]>,
+    /// How many levels the node has (1..=MAX_LEVEL).
+    height: u8,
+    /// Levels 0..INLINE_LEVELS (those below `height` are in use).
+    inline: [Level; INLINE_LEVELS],
+    /// Levels from INLINE_LEVELS up to `height`; empty (no allocation) for most nodes.
+    more: Box<[Level]>,
+    member: Box<[u8]>,
+}
+
+impl Node {
+    fn new(height: usize, score: f64, member: Box<[u8]>) -> Node {
+        let empty = Level { forward: NIL, span: 0 };
+        let more = if height > INLINE_LEVELS {
+            alloc::vec![empty; height - INLINE_LEVELS].into_boxed_slice()
+        } else {
+            Box::default()
+        };
+        Node { score, backward: NIL, height: height as u8, inline: [empty; INLINE_LEVELS], more, member }
+    }
+
+    fn level(&self, i: usize) -> Option<&Level> {
+        if i >= self.height as usize {
+            None
+        } else if i < INLINE_LEVELS {
+            self.inline.get(i)
+        } else {
+            self.more.get(i - INLINE_LEVELS)
+        }
+    }
+
+    fn level_mut(&mut self, i: usize) -> Option<&mut Level> {
+        if i >= self.height as usize {
+            None
+        } else if i < INLINE_LEVELS {
+            self.inline.get_mut(i)
+        } else {
+            self.more.get_mut(i - INLINE_LEVELS)
+        }
+    }
 }
 
 /// Redis's `zskiplist` in an arena (see the module docs). Slot `HEAD` is the header.
@@ -678,29 +720,24 @@ struct SkipList {
 
 impl SkipList {
     fn new() -> SkipList {
-        let header = Node {
-            member: Box::default(),
-            score: 0.0,
-            backward: NIL,
-            levels: alloc::vec![Level { forward: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
-        };
+        let header = Node::new(MAX_LEVEL, 0.0, Box::default());
         SkipList { nodes: alloc::vec![header], free: Vec::new(), tail: NIL, length: 0, level: 1, seed: LEVEL_SEED }
     }
 
     fn levels_total(&self) -> usize {
-        self.nodes.iter().map(|n| n.levels.len()).sum()
+        self.nodes.iter().map(|n| n.height as usize).sum()
     }
 
     fn fwd(&self, x: u32, i: usize) -> u32 {
-        self.nodes.get(x as usize).and_then(|n| n.levels.get(i)).map_or(NIL, |l| l.forward)
+        self.nodes.get(x as usize).and_then(|n| n.level(i)).map_or(NIL, |l| l.forward)
     }
 
     fn span(&self, x: u32, i: usize) -> u32 {
-        self.nodes.get(x as usize).and_then(|n| n.levels.get(i)).map_or(0, |l| l.span)
+        self.nodes.get(x as usize).and_then(|n| n.level(i)).map_or(0, |l| l.span)
     }
 
     fn level_mut(&mut self, x: u32, i: usize) -> Option<&mut Level> {
-        self.nodes.get_mut(x as usize).and_then(|n| n.levels.get_mut(i))
+        self.nodes.get_mut(x as usize).and_then(|n| n.level_mut(i))
     }
 
     fn score_of(&self, x: u32) -> f64 {
@@ -777,12 +814,7 @@ impl SkipList {
             }
             self.level = level;
         }
-        let node = Node {
-            member: member.into(),
-            score,
-            backward: NIL,
-            levels: alloc::vec![Level { forward: NIL, span: 0 }; level].into_boxed_slice(),
-        };
+        let node = Node::new(level, score, member.into());
         let x = match self.free.pop() {
             Some(slot) => {
                 if let Some(n) = self.nodes.get_mut(slot as usize) {
@@ -853,7 +885,8 @@ impl SkipList {
         self.length -= 1;
         if let Some(n) = self.nodes.get_mut(x as usize) {
             n.member = Box::default();
-            n.levels = Box::default();
+            n.more = Box::default();
+            n.height = 0;
             n.backward = NIL;
         }
         self.free.push(x);
