@@ -551,9 +551,30 @@ impl ZSet {
     }
 
     /// Removes the elements within a lexicographic range; returns how many.
+    ///
+    /// A listpack starts from its first element in range; a skiplist (zslDeleteRangeByLex) descends to the
+    /// first member not below the minimum without first checking that the set's ends overlap the range,
+    /// which with mixed scores can remove more.
     pub fn remove_lex_range(&mut self, range: &LexRange) -> usize {
+        let start = if self.listpack {
+            self.first_in_lex_range(range)
+        } else {
+            let zsl = &self.zsl;
+            let mut x = HEAD;
+            for i in (0..zsl.level).rev() {
+                loop {
+                    let next = zsl.fwd(x, i);
+                    if next == NIL || range.gte_min(zsl.member_of(next)) {
+                        break;
+                    }
+                    x = next;
+                }
+            }
+            let x = zsl.fwd(x, 0);
+            (x != NIL).then_some(Pos(x))
+        };
         let victims: Vec<(Vec<u8>, f64)> = self
-            .iter_from(self.first_in_lex_range(range), false)
+            .iter_from(start, false)
             .take_while(|(m, _)| range.lte_max(m))
             .map(|(m, s)| (m.to_vec(), s))
             .collect();
