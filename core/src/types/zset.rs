@@ -173,6 +173,8 @@ pub struct ZSet {
     /// Member to score.
     dict: Dict<f64>,
     zsl: SkipList,
+    /// Total bytes of the members, kept up to date so the memory estimate is O(1).
+    member_bytes: usize,
 }
 
 impl Default for ZSet {
@@ -196,7 +198,7 @@ impl core::fmt::Debug for ZSet {
 impl ZSet {
     /// An empty set in the listpack encoding, or in the skiplist one.
     pub fn new(listpack: bool) -> ZSet {
-        ZSet { listpack, dict: Dict::new(DICT_SEED), zsl: SkipList::new() }
+        ZSet { listpack, dict: Dict::new(DICT_SEED), zsl: SkipList::new(), member_bytes: 0 }
     }
 
     /// The encoding ZADD gives a new key (Redis looks at the first member only; later ones convert as usual).
@@ -217,15 +219,14 @@ impl ZSet {
         self.listpack
     }
 
-    /// Bytes this value takes, as the memory estimate counts them: a listpack's entries with their small
-    /// headers, or the dict entries, skiplist nodes and their levels.
+    /// Bytes this value takes, as the memory estimate counts them (in O(1)): a listpack's entries with
+    /// their small headers, or the dict entries and skiplist nodes (4/3 levels each on average).
     pub fn mem_usage(&self) -> usize {
-        let members: usize = self.dict.iter().map(|(m, _)| m.len()).sum();
+        let n = self.len();
         if self.listpack {
-            16 + 7 + members + self.len() * 12
+            16 + 7 + self.member_bytes + n * 12
         } else {
-            let levels: usize = self.zsl.levels_total();
-            16 + 32 + self.dict.bucket_count() * 4 + self.len() * (48 + 40) + members * 2 + levels * 8
+            16 + 32 + self.dict.bucket_count() * 4 + n * (48 + 80) + self.member_bytes * 2 + n * 4 / 3 * 8
         }
     }
 
@@ -299,6 +300,7 @@ impl ZSet {
         let score = self.stored(score);
         self.zsl.insert(score, member);
         self.dict.insert(member.to_vec(), score);
+        self.member_bytes += member.len();
     }
 
     fn update(&mut self, member: &[u8], cur: f64, score: f64) {
@@ -314,6 +316,7 @@ impl ZSet {
         match self.dict.remove(member) {
             Some(score) => {
                 self.zsl.delete(score, member);
+                self.member_bytes = self.member_bytes.saturating_sub(member.len());
                 true
             }
             None => false,
@@ -535,6 +538,7 @@ impl ZSet {
         for (m, s) in victims {
             self.dict.remove(&m);
             self.zsl.delete(s, &m);
+            self.member_bytes = self.member_bytes.saturating_sub(m.len());
             removed += 1;
         }
         removed
@@ -586,6 +590,7 @@ impl ZSet {
         for (m, s) in victims {
             self.dict.remove(&m);
             self.zsl.delete(s, &m);
+            self.member_bytes = self.member_bytes.saturating_sub(m.len());
         }
         n
     }
@@ -743,10 +748,6 @@ impl SkipList {
     fn new() -> SkipList {
         let header = Node::new(MAX_LEVEL, 0.0, Box::default());
         SkipList { nodes: alloc::vec![header], free: Vec::new(), tail: NIL, length: 0, level: 1, seed: LEVEL_SEED }
-    }
-
-    fn levels_total(&self) -> usize {
-        self.nodes.iter().map(|n| n.height as usize).sum()
     }
 
     fn fwd(&self, x: u32, i: usize) -> u32 {
@@ -1037,6 +1038,7 @@ mod tests {
         };
         assert_eq!(order.len(), z.len());
         assert_eq!(zsl.length, z.len());
+        assert_eq!(z.member_bytes, z.iter().map(|(m, _)| m.len()).sum::<usize>());
         let pos_of = |x: u32| if x == HEAD { 0 } else { order.iter().position(|&y| y == x).unwrap() + 1 };
         for i in 0..zsl.level {
             let mut x = HEAD;
