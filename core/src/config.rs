@@ -40,6 +40,8 @@ pub struct Config {
     pub zset_max_listpack_entries: usize,
     /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): the longest member it keeps there.
     pub zset_max_listpack_value: usize,
+    /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
+    pub set_max_intset_entries: u64,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             save: Vec::new(),
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            set_max_intset_entries: 512,
         }
     }
 }
@@ -281,6 +284,15 @@ pub static PARAMS: &[Param] = &[
         },
         set: |c, v| {
             c.save = parse_save(v).ok_or_else(|| String::from("Invalid save parameters"))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-intset-entries",
+        immutable: false,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = int_in(v, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

@@ -5,6 +5,7 @@
 //! member with its score in a two-element array where RESP2 replies are flat (ZRANGE ... WITHSCORES,
 //! ZPOPMIN with a count, ZRANDMEMBER, ZUNION ...), as Redis 7.0 does.
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use super::keys::{parse_scan_cursor, parse_scan_options};
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::glob::string_match;
 use crate::reply::Reply;
 use crate::types::zset::{AddFlags, Added, LexBound, LexRange, Limits, Pos, ScoreRange};
+use crate::types::set::Member;
 use crate::types::{Set, ZSet};
 use crate::util::{eq_ic, fmt_double, i64_bytes, parse_f64, parse_i64, strtod};
 use crate::value::{Entry, Value};
@@ -415,16 +417,23 @@ impl<'a> Source<'a> {
         match self {
             Source::Missing => 0,
             Source::ZSet(z) => z.len(),
-            Source::Set(s) => set_len(s),
+            Source::Set(s) => s.len(),
         }
     }
 
-    /// Every element with its score, highest first as Redis's zuiNext walks a sorted set.
-    fn elements(&self) -> Vec<(&'a [u8], f64)> {
+    /// Every element with its score: a sorted set highest first as Redis's zuiNext walks it, a plain set
+    /// in its own order (an intset's integers as text).
+    fn elements(&self) -> Vec<(Cow<'a, [u8]>, f64)> {
         match *self {
             Source::Missing => Vec::new(),
-            Source::ZSet(z) => z.iter_rev().collect(),
-            Source::Set(s) => set_members(s).into_iter().map(|m| (m, 1.0)).collect(),
+            Source::ZSet(z) => z.iter_rev().map(|(m, s)| (Cow::Borrowed(m), s)).collect(),
+            Source::Set(s) => s
+                .iter()
+                .map(|m| match m {
+                    Member::Bytes(b) => (Cow::Borrowed(b), 1.0),
+                    Member::Int(_) => (Cow::Owned(m.to_vec()), 1.0),
+                })
+                .collect(),
         }
     }
 
@@ -432,25 +441,9 @@ impl<'a> Source<'a> {
         match self {
             Source::Missing => None,
             Source::ZSet(z) => z.score(member),
-            Source::Set(s) => set_contains(s, member).then_some(1.0),
+            Source::Set(s) => s.contains(member).then_some(1.0),
         }
     }
-}
-
-// TODO(sets): read plain sets through their API once it lands on main; until then a set input reads as empty.
-
-/// The number of members of a plain set.
-fn set_len(_s: &Set) -> usize {
-    0
-}
-
-/// The members of a plain set, in its own order.
-fn set_members(_s: &Set) -> Vec<&[u8]> {
-    Vec::new()
-}
-
-fn set_contains(_s: &Set, _member: &[u8]) -> bool {
-    false
 }
 
 /// Redis's zunionInterAggregate: a sum that comes out NaN (`inf` + `-inf`) counts as 0.
@@ -610,6 +603,7 @@ fn zsetop_generic(e: &mut Engine, c: &Ctx, store: bool, numkeys_idx: usize, op: 
             if let Some(&(first_idx, first, w0)) = srcs.first() {
                 if first.len() > 0 {
                     for (member, s) in first.elements() {
+                        let member: &[u8] = &member;
                         let mut score = w0 * s;
                         if score.is_nan() {
                             score = 0.0;
@@ -646,27 +640,27 @@ fn zsetop_generic(e: &mut Engine, c: &Ctx, store: bool, numkeys_idx: usize, op: 
             }
         }
         SetOp::Union => {
-            let mut acc: hashbrown::HashMap<&[u8], f64> = hashbrown::HashMap::new();
-            let mut order: Vec<&[u8]> = Vec::new();
+            // Members in the order first seen, so the result is built the same way every time (the
+            // hash map only finds a member's slot).
+            let mut acc: Vec<(Vec<u8>, f64)> = Vec::new();
+            let mut slot: hashbrown::HashMap<Vec<u8>, usize> = hashbrown::HashMap::new();
             for &(_, src, w) in &srcs {
                 for (member, s) in src.elements() {
                     let mut score = w * s;
                     if score.is_nan() {
                         score = 0.0;
                     }
-                    match acc.get_mut(member) {
-                        Some(t) => *t = aggregate(*t, score, how),
+                    match slot.get(member.as_ref()).and_then(|&i| acc.get_mut(i)) {
+                        Some((_, t)) => *t = aggregate(*t, score, how),
                         None => {
-                            acc.insert(member, score);
-                            order.push(member);
+                            slot.insert(member.to_vec(), acc.len());
+                            acc.push((member.into_owned(), score));
                         }
                     }
                 }
             }
-            for member in order {
-                if let Some(&s) = acc.get(member) {
-                    dst.add(member, s, AddFlags::default(), no_limits).ok();
-                }
+            for (member, s) in acc {
+                dst.add(&member, s, AddFlags::default(), no_limits).ok();
             }
         }
         SetOp::Diff => {
@@ -676,8 +670,8 @@ fn zsetop_generic(e: &mut Engine, c: &Ctx, store: bool, numkeys_idx: usize, op: 
                 let repeated = srcs.iter().skip(1).any(|(i, _, _)| keys.get(*i) == first_key) && first.len() > 0;
                 if !repeated {
                     for (member, s) in first.elements() {
-                        if srcs.iter().skip(1).all(|(_, src, _)| src.find(member).is_none()) {
-                            dst.add(member, s, AddFlags::default(), no_limits).ok();
+                        if srcs.iter().skip(1).all(|(_, src, _)| src.find(&member).is_none()) {
+                            dst.add(&member, s, AddFlags::default(), no_limits).ok();
                         }
                     }
                 }
