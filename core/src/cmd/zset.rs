@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 
 use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::Handler;
+use crate::blocking::{self, Waiter};
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::glob::string_match;
@@ -53,6 +54,9 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("zpopmax", zpopmax),
     ("zrandmember", zrandmember),
     ("zmpop", zmpop),
+    ("bzpopmin", bzpopmin),
+    ("bzpopmax", bzpopmax),
+    ("bzmpop", bzmpop),
 ];
 
 const ERR_RANGE_NOT_FLOAT: &str = "ERR min or max is not a float";
@@ -1029,6 +1033,72 @@ fn zpop_minmax(e: &mut Engine, c: &Ctx, max: bool) -> Reply {
     let nested = is_resp3(e, c) && count.is_some();
     let keys = [c.arg(1)];
     zpop_generic(e, c.db, &keys, max, false, count, nested, false)
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(e: &mut Engine, c: &Ctx) -> Reply {
+    bzpop_minmax(e, c, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(e: &mut Engine, c: &Ctx) -> Reply {
+    bzpop_minmax(e, c, true)
+}
+
+/// BZPOPMIN and BZPOPMAX: one element with its key in front, a flat reply in both protocols.
+fn bzpop_minmax(e: &mut Engine, c: &Ctx, max: bool) -> Reply {
+    let keys = c.argv.get(1..c.argc().saturating_sub(1)).unwrap_or_default();
+    blocking_zpop_generic(e, c, keys, max, c.argc() - 1, None)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]
+fn bzmpop(e: &mut Engine, c: &Ctx) -> Reply {
+    let (keys, max, count) = match parse_zmpop(c, 2) {
+        Ok(parsed) => parsed,
+        Err(err) => return err.into(),
+    };
+    blocking_zpop_generic(e, c, &keys, max, 1, Some(count))
+}
+
+/// The worker behind BZPOPMIN, BZPOPMAX and BZMPOP (blockingGenericZpopCommand): the timeout is parsed after
+/// the other arguments, then the first key holding a sorted set is popped from at once, or the client blocks
+/// on all of them. `count` is BZMPOP's, whose reply nests the pairs and whose refusal to block (in a
+/// transaction) is a null array like BZPOPMIN's.
+fn blocking_zpop_generic(e: &mut Engine, c: &Ctx, keys: &[&[u8]], max: bool, timeout_idx: usize, count: Option<i64>) -> Reply {
+    let deadline = match blocking::parse_timeout(c.arg(timeout_idx), e.now) {
+        Ok(d) => d,
+        Err(err) => return err.into(),
+    };
+    let nested = count.is_some();
+    for &key in keys {
+        match write_zset(e, c.db, key) {
+            Err(err) => return err.into(),
+            Ok(Some(z)) if !z.is_empty() => {
+                let keys = [key];
+                return zpop_generic(e, c.db, &keys, max, true, count, nested, nested);
+            }
+            Ok(_) => continue,
+        }
+    }
+    if e.blocking.deny {
+        return Reply::NilArray;
+    }
+    let args = alloc::vec![
+        if max { b"max".to_vec() } else { b"min".to_vec() },
+        count.map_or_else(Vec::new, i64_bytes),
+    ];
+    blocking::block(e, c.client, c.db, keys, deadline, "zset", args, serve_zset);
+    Reply::NilArray
+}
+
+/// Serves a client blocked by BZPOPMIN, BZPOPMAX or BZMPOP from `key`, which holds a sorted set
+/// (serveClientsBlockedOnSortedSetKey): the pop its command would have done, key in front.
+fn serve_zset(e: &mut Engine, w: &Waiter, key: &[u8]) -> Option<Reply> {
+    let max = w.args.first().is_some_and(|a| a.as_slice() == b"max");
+    let count = w.args.get(1).and_then(|n| parse_i64(n));
+    let nested = count.is_some();
+    let keys = [key];
+    Some(zpop_generic(e, w.db, &keys, max, true, count, nested, nested))
 }
 
 /// The worker behind ZPOPMIN, ZPOPMAX, ZMPOP and the blocking pops once served (genericZpopCommand): pops
