@@ -1277,3 +1277,88 @@ pub(crate) fn parse_zmpop<'a>(c: &Ctx<'a>, numkeys_idx: usize) -> Result<(Vec<&'
     let keys = (numkeys_idx + 1..where_idx).filter_map(|i| c.argv.get(i).copied()).collect();
     Ok((keys, max, count.unwrap_or(1)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::ClientId;
+
+    fn run(e: &mut Engine, c: ClientId, line: &str) -> Option<Reply> {
+        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        e.execute(c, &argv, 1_000)
+    }
+
+    fn bulks(r: Option<Reply>) -> Vec<Vec<u8>> {
+        match r {
+            Some(Reply::Array(items)) => items
+                .into_iter()
+                .filter_map(|i| match i {
+                    Reply::Bulk(b) => Some(b),
+                    Reply::Double(d) => Some(fmt_double(d).into_bytes()),
+                    _ => None,
+                })
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn zrandmember_positive_counts_are_distinct_members() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        run(&mut e, c, "ZADD z 1 a 2 b 3 c 4 d 5 e 6 f 7 g 8 h 9 i 10 j");
+        run(&mut e, c, "CONFIG SET zset-max-listpack-entries 0");
+        run(&mut e, c, "ZADD k 1 a 2 b 3 c 4 d 5 e 6 f 7 g 8 h 9 i 10 j");
+        for key in ["z", "k"] {
+            for count in 1..=10 {
+                let mut got = bulks(run(&mut e, c, &alloc::format!("ZRANDMEMBER {key} {count}")));
+                assert_eq!(got.len(), count);
+                got.sort();
+                got.dedup();
+                assert_eq!(got.len(), count, "{key} {count}: repeated members");
+            }
+            let drawn = bulks(run(&mut e, c, &alloc::format!("ZRANDMEMBER {key} -25")));
+            assert_eq!(drawn.len(), 25);
+            let pairs = bulks(run(&mut e, c, &alloc::format!("ZRANDMEMBER {key} 4 WITHSCORES")));
+            assert_eq!(pairs.len(), 8);
+            for p in pairs.chunks(2) {
+                let score = e.db(0).keys.get(key.as_bytes()).and_then(|en| match &en.value {
+                    Value::ZSet(z) => z.score(&p[0]),
+                    _ => None,
+                });
+                assert_eq!(score.map(|s| fmt_double(s).into_bytes()), Some(p[1].clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn blocking_pops_refused_to_block_answer_a_null_array() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        e.blocking.deny = true;
+        assert_eq!(run(&mut e, c, "BZPOPMIN q 0"), Some(Reply::NilArray));
+        assert_eq!(run(&mut e, c, "BZMPOP 0 1 q MIN"), Some(Reply::NilArray));
+        assert!(!e.is_blocked(c));
+        e.blocking.deny = false;
+        assert_eq!(run(&mut e, c, "BZPOPMAX q 0"), None);
+        assert!(e.is_blocked(c));
+    }
+
+    #[test]
+    fn score_bounds_follow_strtod() {
+        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
+        assert_eq!(parse_score_bound(b"("), Some((0.0, true)));
+        assert_eq!(parse_score_bound(b" 1"), Some((1.0, false)));
+        assert_eq!(parse_score_bound(b"1\x00junk"), Some((1.0, false)));
+        assert_eq!(parse_score_bound(b"(-inf"), Some((f64::NEG_INFINITY, true)));
+        assert_eq!(parse_score_bound(b"1e500"), Some((f64::INFINITY, false)));
+        assert_eq!(parse_score_bound(b"1 "), None);
+        assert_eq!(parse_score_bound(b"nan"), None);
+        assert_eq!(parse_score_bound(b"(("), None);
+        assert_eq!(listpack_score_text(1e17), b"100000000000000000".to_vec());
+        assert_eq!(listpack_score_text(5e18), b"5e+18".to_vec());
+        assert_eq!(listpack_score_text(-0.0), b"0".to_vec());
+        assert_eq!(listpack_score_text(0.5), b"0.5".to_vec());
+    }
+}
