@@ -1187,6 +1187,11 @@ fn zrandmember(e: &mut Engine, c: &Ctx) -> Reply {
     z.random(&mut e.rng).map_or(Reply::Nil, |(m, _)| Reply::bulk(m))
 }
 
+/// The most members a negative ZRANDMEMBER count may ask for (as SRANDMEMBER's bound). Redis has no such
+/// bound (it builds a reply of any size); the engine refuses rather than exhaust the host's memory (a browser
+/// tab) on one command.
+const ZRANDMEMBER_MAX_REPEATS: u64 = 1 << 20;
+
 /// ZRANDMEMBER with a count (zrandmemberWithCountCommand): a negative count draws with repetition; a
 /// positive one returns distinct members, all of them (highest score first, as Redis walks the set) when
 /// the count reaches the size.
@@ -1207,6 +1212,9 @@ fn zrandmember_with_count(e: &mut Engine, c: &Ctx, l: i64, withscores: bool) -> 
         return Reply::Array(out);
     }
     let size = z.len() as u64;
+    if l < 0 && count > ZRANDMEMBER_MAX_REPEATS {
+        return Error::other("ERR value is out of range, value must between -1048576 and 9223372036854775807").into();
+    }
     if l < 0 || count == 1 {
         for _ in 0..count {
             if let Some((m, s)) = z.random(rng) {
@@ -1343,6 +1351,18 @@ mod tests {
         e.blocking.deny = false;
         assert_eq!(run(&mut e, c, "BZPOPMAX q 0"), None);
         assert!(e.is_blocked(c));
+    }
+
+    #[test]
+    fn zrandmember_refuses_huge_repeated_draws() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        run(&mut e, c, "ZADD z 1 a");
+        assert_eq!(bulks(run(&mut e, c, "ZRANDMEMBER z -1048576")).len(), 1 << 20);
+        assert!(run(&mut e, c, "ZRANDMEMBER z -1048577").is_some_and(|r| r.is_error()));
+        assert!(run(&mut e, c, "ZRANDMEMBER z -9223372036854775808").is_some_and(|r| r.is_error()));
+        assert_eq!(run(&mut e, c, "ZRANDMEMBER nokey -9223372036854775808"), Some(Reply::Array(Vec::new())));
+        assert_eq!(bulks(run(&mut e, c, "ZRANDMEMBER z 9223372036854775807")).len(), 1);
     }
 
     #[test]
