@@ -354,7 +354,7 @@ fn xadd(e: &mut Engine, c: &Ctx) -> Reply {
     };
     let field_pos = idpos + 1;
     let nfields = c.argc().saturating_sub(field_pos);
-    if c.argc() < field_pos + 2 || nfields % 2 == 1 {
+    if c.argc() < field_pos + 2 || !nfields.is_multiple_of(2) {
         return Error::WrongArity(c.spec.name.into()).into();
     }
     if let Some((id, true)) = args.id {
@@ -618,7 +618,7 @@ fn xread_generic(e: &mut Engine, c: &Ctx, xreadgroup: bool) -> Reply {
         } else if eq_ic(o, "STREAMS") && moreargs > 0 {
             streams_arg = i + 1;
             let n = c.argc() - streams_arg;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 // Redis 7.0's text names XREAD and `$` for XREADGROUP too.
                 return Error::other(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",

@@ -333,7 +333,7 @@ impl Stream {
                 break;
             }
             let remove_node = match (maxlen, minid) {
-                (Some(m), _) => len - live >= m,
+                (Some(m), _) => len.saturating_sub(live) >= m,
                 (None, Some(min)) => node.last < min,
                 _ => false,
             };
@@ -367,7 +367,7 @@ impl Stream {
                 removed += 1;
             }
             if let Some(node) = self.nodes.get_mut(&master) {
-                node.live -= removed;
+                node.live = node.live.saturating_sub(removed);
                 node.deleted += removed;
             }
             deleted += removed;
