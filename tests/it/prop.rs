@@ -140,6 +140,11 @@ const SHAPES: &[(&str, &str)] = &[
     ("RPOPLPUSH", "k k"), ("LMPOP", "2 k k LEFT"),
     ("SADD", "k v+"), ("SREM", "k v+"), ("SISMEMBER", "k v"), ("SMISMEMBER", "k v+"), ("SCARD", "k"),
     ("SMOVE", "k k v"), ("SINTERCARD", "2 k k"),
+    ("SETBIT", "k i n"), ("GETBIT", "k i"), ("BITCOUNT", "k"), ("BITCOUNT", "k i i"), ("BITCOUNT", "k i i BIT"),
+    ("BITPOS", "k n"), ("BITPOS", "k n i"), ("BITPOS", "k n i i"), ("BITPOS", "k n i i BIT"),
+    ("BITOP", "AND k k k"), ("BITOP", "OR k k+"), ("BITOP", "XOR k k k"), ("BITOP", "NOT k k"),
+    ("BITFIELD", "k GET i8 i"), ("BITFIELD", "k SET u8 i n"), ("BITFIELD", "k INCRBY i16 i n GET u4 i"),
+    ("BITFIELD", "k OVERFLOW SAT INCRBY u4 i n"), ("BITFIELD", "k OVERFLOW FAIL INCRBY i8 i n"), ("BITFIELD_RO", "k GET u8 i"),
 ];
 const KEYS: &[&str] = &["a", "b", "c", "n"];
 const VALUES: &[&str] = &["1", "-7", "10.5", "hello", "", "9223372036854775806", "0.1", "abc123", "3e2", "42"];
