@@ -35,6 +35,11 @@ pub struct Config {
     pub appendonly: bool,
     /// `save`: (seconds, changes) snapshot points, stored for the host, which owns the RDB file.
     pub save: Vec<(i64, i64)>,
+    /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
+    /// Empty means none.
+    pub requirepass: Vec<u8>,
+    /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
+    pub dir: String,
 }
 
 impl Default for Config {
@@ -53,6 +58,8 @@ impl Default for Config {
             appendonly: false,
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
             save: Vec::new(),
+            requirepass: Vec::new(),
+            dir: String::new(),
         }
     }
 }

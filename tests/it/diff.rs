@@ -18,6 +18,69 @@ use redlet_core::tokenize::split_args;
 use redlet_core::{ClientId, Config, Engine, Reply};
 
 use crate::redis::{required, Conn, RedisServer};
+use crate::server::RedletServer;
+
+/// Where the Redlet side of the suite runs: the engine in this process, or a `redlet-server` over TCP
+/// (a fresh one per case file, as the in-process side gets a fresh engine).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Target {
+    InProcess,
+    Tcp,
+}
+
+/// A started Redlet for one case file.
+enum Redlet {
+    Engine(Engine),
+    Server(RedletServer),
+}
+
+/// Redlet's end of one simulated connection.
+enum Ours {
+    Client(ClientId),
+    Conn(Conn),
+}
+
+impl Redlet {
+    fn start(target: Target) -> Redlet {
+        match target {
+            Target::InProcess => Redlet::Engine(Engine::new(Config::default())),
+            Target::Tcp => Redlet::Server(RedletServer::start()),
+        }
+    }
+
+    fn connect(&mut self) -> Ours {
+        match self {
+            Redlet::Engine(engine) => Ours::Client(engine.connect(now_ms())),
+            Redlet::Server(server) => Ours::Conn(server.connect().expect("connect to redlet-server")),
+        }
+    }
+
+    /// Runs one command as `side`, reconnecting after QUIT as the redis side does.
+    fn call(&mut self, side: &mut Ours, args: &[&[u8]]) -> Vec<u8> {
+        match (self, side) {
+            (Redlet::Engine(engine), Ours::Client(id)) => {
+                let reply = engine.execute_resp(*id, args, now_ms()).unwrap_or_default();
+                if engine.is_closing(*id) {
+                    engine.disconnect(*id);
+                    *id = engine.connect(now_ms());
+                }
+                reply
+            }
+            (Redlet::Server(server), side) => {
+                let reply = match side {
+                    Ours::Conn(conn) => conn.call(args).unwrap_or_else(|e| format!("<redlet-server: {e}>").into_bytes()),
+                    Ours::Client(_) => Vec::new(),
+                };
+                let quit = args.first().is_some_and(|n| n.eq_ignore_ascii_case(b"QUIT"));
+                if quit || reply.starts_with(b"<redlet-server") {
+                    *side = Ours::Conn(server.connect().expect("reconnect to redlet-server"));
+                }
+                reply
+            }
+            (Redlet::Engine(_), Ours::Conn(_)) => Vec::new(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Marker {
@@ -264,7 +327,7 @@ const RESET: &[&[&str]] = &[
 
 /// Both sides of one simulated connection.
 struct Side {
-    id: ClientId,
+    ours: Ours,
     conn: Option<Conn>,
 }
 
@@ -275,7 +338,9 @@ struct Tally {
     differences: Vec<String>,
 }
 
-fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut Tally) {
+fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Target, tally: &mut Tally) {
+    // The in-process run owns the recordings; the TCP run only reads them.
+    let owns_recording = target == Target::InProcess;
     let text = std::fs::read_to_string(path).expect("read case file");
     let steps = parse_case(path, &text);
     let expected_path = path.with_extension("expected");
@@ -291,7 +356,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
             control.call(&argv).expect("reset redis-server");
         }
     }
-    let mut engine = Engine::new(Config::default());
+    let mut redlet = Redlet::start(target);
     let mut sides: BTreeMap<u32, Side> = BTreeMap::new();
     let mut current = 1u32;
     let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
@@ -303,15 +368,11 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
             Step::Client(n) => current = n,
             Step::Command { line_no, text, marker, argv } => {
                 let side = sides.entry(current).or_insert_with(|| Side {
-                    id: engine.connect(now_ms()),
+                    ours: redlet.connect(),
                     conn: server.map(|s| s.connect().expect("connect to redis-server")),
                 });
                 let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-                let ours = engine.execute_resp(side.id, &args, now_ms()).unwrap_or_default();
-                if engine.is_closing(side.id) {
-                    engine.disconnect(side.id);
-                    side.id = engine.connect(now_ms());
-                }
+                let ours = redlet.call(&mut side.ours, &args);
                 let theirs = match (side.conn.as_mut(), server) {
                     (Some(conn), Some(s)) => {
                         let reply = conn.call(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
@@ -340,7 +401,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                         escape(&ours)
                     ));
                 }
-                if server.is_some() && !record {
+                if server.is_some() && !record && owns_recording {
                     let stale = match recorded.as_ref().and_then(|r| r.get(index)) {
                         Some((cmd, reply)) => *cmd != text || !matches(&marker, reply, &theirs),
                         None => true,
@@ -357,7 +418,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
             }
         }
     }
-    if server.is_some() {
+    if server.is_some() && owns_recording {
         if record {
             write_expected(&expected_path, &rows);
         } else if recorded.as_ref().is_some_and(|r| r.len() != rows.len()) {
@@ -372,6 +433,16 @@ pub fn cases_dir() -> PathBuf {
 
 #[test]
 fn differential_suite() {
+    suite(Target::InProcess);
+}
+
+/// The same case files against a `redlet-server` over TCP: the server must add no difference of its own.
+#[test]
+fn differential_suite_over_tcp() {
+    suite(Target::Tcp);
+}
+
+fn suite(target: Target) {
     let server = RedisServer::start();
     if server.is_none() && required() {
         panic!("REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
@@ -383,11 +454,11 @@ fn differential_suite() {
         if !filter.is_empty() && !path.to_string_lossy().contains(&filter) {
             continue;
         }
-        run_file(&path, server.as_ref(), record, &mut tally);
+        run_file(&path, server.as_ref(), record && target == Target::InProcess, target, &mut tally);
     }
     let against = if server.is_some() { "a live redis-server" } else { "recorded redis-server replies" };
     println!(
-        "differential: {} case files, {} commands against {against}, {} differed",
+        "differential ({target:?}): {} case files, {} commands against {against}, {} differed",
         tally.files,
         tally.commands,
         tally.differences.len()
