@@ -310,7 +310,9 @@ impl Server {
     /// Runs every complete command at the front of the connection's input, in order.
     /// A command runs only once all of it has arrived, so a client that vanishes mid-command changes nothing.
     fn process_input(&mut self, slot: usize) {
-        let limits = Limits { max_bulk_len: self.engine.config.proto_max_bulk_len };
+        // Read per call: CONFIG SET proto-max-bulk-len applies to the next request.
+        let max_bulk = i64::try_from(self.engine.config.proto_max_bulk_len).unwrap_or(i64::MAX);
+        let limits = Limits { proto_max_bulk_len: max_bulk, ..Limits::default() };
         let mut used_total = 0;
         loop {
             let Some(Some(c)) = self.conns.get_mut(slot) else { return };
@@ -326,7 +328,7 @@ impl Server {
                 Ok(None) => break,
                 Err(e) => {
                     // Redis answers a protocol error and closes that connection only; commands before it have run.
-                    c.output.extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
+                    c.output.extend_from_slice(&e.reply_bytes());
                     c.close_after_reply = true;
                     break;
                 }
