@@ -13,6 +13,10 @@ pub enum Error {
     IncrNanOrInf,
     NoSuchKey,
     DbIndexOutOfRange,
+    /// MOVE or COPY onto the very key they read from.
+    SameObject,
+    /// A SCAN-family cursor that is not an unsigned decimal number.
+    InvalidCursor,
     StringTooLong,
     /// `ERR invalid expire time in '<cmd>' command`.
     InvalidExpireTime(&'static str),
@@ -68,6 +72,8 @@ impl fmt::Display for Error {
             Error::IncrNanOrInf => f.write_str("ERR increment would produce NaN or Infinity"),
             Error::NoSuchKey => f.write_str("ERR no such key"),
             Error::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
+            Error::SameObject => f.write_str("ERR source and destination objects are the same"),
+            Error::InvalidCursor => f.write_str("ERR invalid cursor"),
             Error::StringTooLong => f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)"),
             Error::InvalidExpireTime(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
             Error::WrongArity(name) => write!(f, "ERR wrong number of arguments for '{name}' command"),

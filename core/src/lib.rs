@@ -9,21 +9,25 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod dict;
-pub mod error;
-pub mod glob;
-pub mod ldouble;
-pub mod reply;
-pub mod table;
-pub mod util;
-
-pub use error::Error;
-pub use reply::Reply;
+pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod dict;
 pub mod engine;
+pub mod error;
+pub mod format;
+pub mod glob;
+pub mod ldouble;
+pub mod reply;
+pub mod resp;
+pub mod table;
+pub mod tokenize;
+pub mod types;
+pub mod util;
 pub mod value;
 
 pub use config::Config;
 pub use engine::{ClientId, Engine};
+pub use error::Error;
+pub use reply::Reply;

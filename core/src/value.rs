@@ -2,7 +2,8 @@
 
 use alloc::vec::Vec;
 
-use crate::util::parse_i64;
+use crate::types::{Hash, List, Set, ZSet};
+use crate::util::{parse_i64, Rng};
 
 /// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT: strings up to this length are embstr, longer ones raw.
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
@@ -12,6 +13,10 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(RString),
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -19,6 +24,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -26,6 +35,21 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding.name(),
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
+        }
+    }
+
+    /// Bytes the value takes, for the memory estimate (INFO used_memory, MEMORY USAGE, maxmemory).
+    pub fn mem_usage(&self) -> usize {
+        match self {
+            Value::Str(s) => s.bytes.len(),
+            Value::List(l) => l.mem_usage(),
+            Value::Hash(h) => h.mem_usage(),
+            Value::Set(s) => s.mem_usage(),
+            Value::ZSet(z) => z.mem_usage(),
         }
     }
 }
@@ -37,6 +61,9 @@ impl Value {
 pub struct RString {
     pub bytes: Vec<u8>,
     pub encoding: StrEncoding,
+    /// A private copy Redis never shares even when it holds a small integer (COPY's `dupStringObject`),
+    /// so OBJECT REFCOUNT says 1 for it.
+    pub unshared: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,28 +93,29 @@ impl RString {
         } else {
             StrEncoding::Raw
         };
-        RString { bytes, encoding }
+        RString { bytes, encoding, unshared: false }
     }
 
     /// What `createStringObject` makes: embstr when short, raw otherwise, never int (INCRBYFLOAT results).
     pub fn plain(bytes: Vec<u8>) -> RString {
         let encoding = if bytes.len() <= EMBSTR_SIZE_LIMIT { StrEncoding::Embstr } else { StrEncoding::Raw };
-        RString { bytes, encoding }
+        RString { bytes, encoding, unshared: false }
     }
 
     /// A string modified in place (APPEND, SETRANGE): always raw.
     pub fn raw(bytes: Vec<u8>) -> RString {
-        RString { bytes, encoding: StrEncoding::Raw }
+        RString { bytes, encoding: StrEncoding::Raw, unshared: false }
     }
 
     /// An integer result (INCR and friends): int encoded.
     pub fn from_i64(v: i64) -> RString {
-        RString { bytes: crate::util::i64_bytes(v), encoding: StrEncoding::Int }
+        RString { bytes: crate::util::i64_bytes(v), encoding: StrEncoding::Int, unshared: false }
     }
 
     /// Whether Redis would share this object (integers 0..9999 when the eviction policy allows sharing).
     pub fn is_shared_integer(&self, sharing_allowed: bool) -> bool {
         sharing_allowed
+            && !self.unshared
             && self.encoding == StrEncoding::Int
             && matches!(parse_i64(&self.bytes), Some(v) if (0..SHARED_INTEGERS).contains(&v))
     }
@@ -109,5 +137,44 @@ pub const LFU_INIT_VAL: u8 = 5;
 impl Entry {
     pub fn new(value: Value, now: u64) -> Entry {
         Entry { value, lru_ms: now, lfu: LFU_INIT_VAL }
+    }
+
+    /// Records an access at `now` (Redis's lookupKey without LOOKUP_NOTOUCH): the access time, and under an
+    /// LFU policy (`lfu` = `(lfu-log-factor, lfu-decay-time)`) the decayed-then-incremented counter (updateLFU).
+    pub fn touch(&mut self, now: u64, lfu: Option<(u32, u32)>, rng: &mut Rng) {
+        if let Some((log_factor, decay_time)) = lfu {
+            let counter = self.lfu_decayed(now, decay_time);
+            self.lfu = lfu_log_incr(counter, log_factor, rng);
+        }
+        self.lru_ms = now;
+    }
+
+    /// The LFU counter after decay: one less per `decay_time` minutes since the last access (LFUDecrAndReturn).
+    /// Minutes are counted on Redis's 16-bit minute clock, wrap-around included.
+    pub fn lfu_decayed(&self, now: u64, decay_time: u32) -> u8 {
+        let now_min = (now / 60_000) & 0xffff;
+        let last_min = (self.lru_ms / 60_000) & 0xffff;
+        let elapsed = if now_min >= last_min { now_min - last_min } else { 65_535 - last_min + now_min };
+        let periods = if decay_time == 0 { 0 } else { elapsed / decay_time as u64 };
+        if periods >= self.lfu as u64 {
+            0
+        } else {
+            self.lfu - periods as u8
+        }
+    }
+}
+
+/// Redis's LFULogIncr: the counter grows with probability 1 / ((counter - LFU_INIT_VAL) * log_factor + 1).
+fn lfu_log_incr(counter: u8, log_factor: u32, rng: &mut Rng) -> u8 {
+    if counter == u8::MAX {
+        return counter;
+    }
+    let r = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let baseval = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (baseval * log_factor as f64 + 1.0);
+    if r < p {
+        counter + 1
+    } else {
+        counter
     }
 }

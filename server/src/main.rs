@@ -11,7 +11,6 @@ macro_rules! log {
 }
 
 mod cli;
-mod resp_stub;
 mod server;
 
 use std::io::Write;

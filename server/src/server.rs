@@ -16,7 +16,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
 use crate::cli::{Options, OutputLimit};
-use crate::resp_stub::{parse_command, Limits};
+use redlet_core::resp::{parse_command, Limits};
 
 const SIGNALS: Token = Token(usize::MAX - 1);
 /// Tokens below this are listeners; a client's token is `FIRST_CLIENT + its slot`.
@@ -48,6 +48,8 @@ struct Conn {
     over_soft_since: Option<Instant>,
     /// Already in the list of connections to flush this turn.
     queued: bool,
+    /// Waits in a blocking command (BLPOP...): its further input stays unparsed until the engine answers it.
+    blocked: bool,
 }
 
 impl Conn {
@@ -69,6 +71,8 @@ pub struct Server {
     to_flush: Vec<usize>,
     /// Slots whose read budget ran out with data possibly left in the socket.
     to_read: Vec<usize>,
+    /// Slots just unblocked, whose pending input runs at the end of the turn (Redis's processUnblockedClients).
+    unblocked: Vec<usize>,
     /// Set after a CLIENT command: the engine may have marked other clients for closing (CLIENT KILL).
     check_closing: bool,
     maxclients: usize,
@@ -125,6 +129,7 @@ impl Server {
             by_id: HashMap::new(),
             to_flush: Vec::new(),
             to_read: Vec::new(),
+            unblocked: Vec::new(),
             check_closing: false,
             maxclients: opts.maxclients,
             output_limit: opts.output_limit,
@@ -174,11 +179,13 @@ impl Server {
                 self.read(slot);
             }
             if Instant::now() >= next_tick {
+                // Blocked clients' deadlines and active expiry; timed-out clients get their replies as pushes.
                 self.engine.tick(now_ms());
                 self.deliver_pushes();
                 self.check_clients();
                 next_tick = Instant::now() + self.tick_interval();
             }
+            self.run_unblocked();
             if std::mem::take(&mut self.check_closing) {
                 self.check_clients();
             }
@@ -257,6 +264,7 @@ impl Server {
                 close_now: false,
                 over_soft_since: None,
                 queued: false,
+                blocked: false,
             });
         }
     }
@@ -316,7 +324,7 @@ impl Server {
         let mut used_total = 0;
         loop {
             let Some(Some(c)) = self.conns.get_mut(slot) else { return };
-            if c.close_after_reply || c.close_now {
+            if c.close_after_reply || c.close_now || c.blocked {
                 break;
             }
             let rest = c.input.get(used_total..).unwrap_or_default();
@@ -360,10 +368,14 @@ impl Server {
         self.deliver_pushes();
         let resp = self.engine.resp_of(id);
         let closing = self.engine.is_closing(id);
+        let blocked = self.engine.is_blocked(id);
         let Some(Some(c)) = self.conns.get_mut(slot) else { return };
         if let Some(reply) = reply {
             reply.encode(resp, &mut c.output);
         }
+        // A blocking command that found nothing has no reply yet: it comes as a push when the client is served
+        // or times out, and until then the connection's next commands wait (Redis stops processing its input).
+        c.blocked = blocked;
         if closing {
             // QUIT (and CLIENT KILL of oneself): the reply is written, then the connection closes;
             // commands pipelined after it are not run.
@@ -377,14 +389,30 @@ impl Server {
         for (id, push) in self.engine.drain_pushes() {
             let Some(&slot) = self.by_id.get(&id) else { continue };
             let resp = self.engine.resp_of(id);
+            let still_blocked = self.engine.is_blocked(id);
             if let Some(Some(c)) = self.conns.get_mut(slot) {
                 push.encode(resp, &mut c.output);
                 check_output_limit(c, &self.output_limit);
+                if c.blocked && !still_blocked {
+                    c.blocked = false;
+                    self.unblocked.push(slot);
+                }
                 if !c.queued {
                     c.queued = true;
                     self.to_flush.push(slot);
                 }
             }
+        }
+    }
+
+    /// Runs the input that waited behind the blocking commands of clients the engine has since answered.
+    /// Their commands may unblock others in turn; those run in the same loop.
+    fn run_unblocked(&mut self) {
+        while !self.unblocked.is_empty() {
+            // First unblocked, first run, as Redis's list of unblocked clients.
+            let slot = self.unblocked.remove(0);
+            self.process_input(slot);
+            self.queue(slot);
         }
     }
 
@@ -436,6 +464,7 @@ impl Server {
         self.engine.disconnect(c.id);
         self.by_id.remove(&c.id);
         self.to_read.retain(|&s| s != slot);
+        self.unblocked.retain(|&s| s != slot);
         self.free.push(slot);
     }
 }

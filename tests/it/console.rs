@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use redlet_core::format::format_tty;
+use redlet_core::format::format_console;
 use redlet_core::tokenize::split_args;
 use redlet_core::{Config, Engine};
 
@@ -21,7 +21,7 @@ fn ours(lines: &[&str]) -> String {
             Ok(argv) => {
                 let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
                 if let Some(reply) = engine.execute(client, &args, now_ms()) {
-                    out.push_str(&format_tty(&reply));
+                    out.push_str(&format_console(&args, &reply, engine.resp_of(client)));
                 }
             }
             Err(e) => out.push_str(&format!("{e}\n")),
@@ -79,6 +79,10 @@ fn console_output_matches_redis_cli_across_reply_shapes() {
         "GET \"\u{0995}\u{09c0}\"",
         "NOSUCHCOMMAND x",
         "PING",
+        "CONFIG GET maxmemory",
+        "ECHO \"\"",
+        "CLIENT SETNAME console",
+        "CLIENT GETNAME",
     ];
     assert_eq!(ours(lines), redis_cli(&server, lines));
 }

@@ -4,7 +4,7 @@
 //! never sees JavaScript. Time comes from the page's clock (`Date.now()`) plus a virtual offset the page can
 //! move forward, never from inside the engine.
 
-use redlet_core::format::format_tty;
+use redlet_core::format::format_console;
 use redlet_core::tokenize::split_args;
 use redlet_core::{ClientId, Config, Engine};
 use wasm_bindgen::prelude::*;
@@ -37,7 +37,7 @@ impl Redlet {
         let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
         let now = self.now() as u64;
         let out = match self.engine.execute(self.client, &args, now) {
-            Some(reply) => format_tty(&reply),
+            Some(reply) => format_console(&argv, &reply, self.engine.resp_of(self.client)),
             None => String::new(),
         };
         if self.engine.is_closing(self.client) {

@@ -8,13 +8,26 @@ use crate::engine::{Ctx, Engine};
 use crate::reply::Reply;
 
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 pub type Handler = fn(&mut Engine, &Ctx) -> Reply;
 
-const GROUPS: &[&[(&str, Handler)]] = &[string::HANDLERS, keys::HANDLERS, server::HANDLERS, connection::HANDLERS];
+const GROUPS: &[&[(&str, Handler)]] = &[
+    string::HANDLERS,
+    keys::HANDLERS,
+    list::HANDLERS,
+    hash::HANDLERS,
+    set::HANDLERS,
+    zset::HANDLERS,
+    server::HANDLERS,
+    connection::HANDLERS,
+];
 
 /// Every implemented command with its handler.
 pub fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {

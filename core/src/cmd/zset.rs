@@ -1,0 +1,5 @@
+//! ZSet commands.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];
