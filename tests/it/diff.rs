@@ -50,7 +50,7 @@ enum Ours {
 /// The Redlet side of one case file.
 enum Redlet {
     Engine {
-        engine: Engine,
+        engine: Box<Engine>,
         /// Replies the engine pushed (unblocked clients), per client, not yet compared.
         pushed: BTreeMap<ClientId, VecDeque<Vec<u8>>>,
     },
@@ -64,7 +64,7 @@ enum Redlet {
 impl Redlet {
     fn start(target: Target) -> Redlet {
         match target {
-            Target::InProcess => Redlet::Engine { engine: Engine::new(Config::default()), pushed: BTreeMap::new() },
+            Target::InProcess => Redlet::Engine { engine: Box::new(Engine::new(Config::default())), pushed: BTreeMap::new() },
             Target::Tcp => Redlet::Server { server: RedletServer::start(), watcher: None },
         }
     }
