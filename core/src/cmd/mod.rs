@@ -7,12 +7,15 @@
 use crate::engine::{Ctx, Engine};
 use crate::reply::Reply;
 
+pub mod bitmap;
 pub mod connection;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod server;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod zset;
 
@@ -25,6 +28,9 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     hash::HANDLERS,
     set::HANDLERS,
     zset::HANDLERS,
+    stream::HANDLERS,
+    bitmap::HANDLERS,
+    hll::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
 ];
