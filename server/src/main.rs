@@ -1,5 +1,14 @@
 //! `redlet-server`: the Redlet engine served over RESP2/RESP3 on TCP, for redis-cli, redis-py, redis-benchmark
 //! and any other Redis client.
+//!
+//! ```text
+//! cargo run --release -p redlet-server -- --port 6379      # Redlet ready to accept connections on 127.0.0.1:6379
+//! redis-cli -p 6379 set greeting hello
+//! ```
+//!
+//! `cli.rs` reads the flags (redis-server's spelling: `--port`, `--bind`, `--requirepass`, `--maxmemory`, `--dir`,
+//! `--maxclients`, `--client-output-buffer-limit`); `server.rs` is the single-threaded event loop that owns the
+//! engine. SIGINT and SIGTERM stop it cleanly.
 #![forbid(unsafe_code)]
 
 /// A line on stderr; a closed stderr is not worth a panic.
