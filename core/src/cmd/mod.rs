@@ -9,6 +9,7 @@ use crate::reply::Reply;
 
 pub mod bitmap;
 pub mod connection;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
@@ -31,6 +32,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     stream::HANDLERS,
     bitmap::HANDLERS,
     hll::HANDLERS,
+    geo::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
 ];
