@@ -1,9 +1,10 @@
 //! A global allocator that counts live heap bytes, for the memory benchmark.
 //!
-//! It wraps the system allocator (glibc malloc here) and, once `enable` is called, keeps two totals: the bytes
-//! the program asked for, and `malloc_usable_size` of each block (what the allocator really set aside, size
-//! classes included; Redis's used_memory counts jemalloc's equivalent). Counting is off by default so the
-//! throughput benchmarks pay one relaxed load per allocation, nothing more.
+//! It wraps the system allocator (glibc malloc here) and, once `enable` is called, keeps three totals: the bytes
+//! the program asked for, `malloc_usable_size` of each block (what glibc really set aside), and each request
+//! rounded up to jemalloc's size classes: Redis's used_memory is the sum of jemalloc's usable sizes, so that
+//! last total is what used_memory would say for the same allocations, the like-for-like comparison.
+//! Counting is off by default so the throughput benchmarks pay one relaxed load per allocation, nothing more.
 //!
 //! This file is the only unsafe code in the repository outside dependencies: a `GlobalAlloc` cannot be written
 //! without it. The engine itself stays `#![forbid(unsafe_code)]`.
@@ -21,12 +22,14 @@ pub struct Counting;
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static REQUESTED: AtomicU64 = AtomicU64::new(0);
 static USABLE: AtomicU64 = AtomicU64::new(0);
+static JEMALLOC: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicU64 = AtomicU64::new(0);
 /// The totals at one moment. Only differences between two snapshots mean something.
 #[derive(Clone, Copy, Debug)]
 pub struct Snapshot {
     pub requested: u64,
     pub usable: u64,
+    pub jemalloc: u64,
     pub live: u64,
 }
 
@@ -37,7 +40,21 @@ pub fn enable() {
 }
 
 pub fn snapshot() -> Snapshot {
-    Snapshot { requested: REQUESTED.load(Relaxed), usable: USABLE.load(Relaxed), live: LIVE.load(Relaxed) }
+    Snapshot { requested: REQUESTED.load(Relaxed), usable: USABLE.load(Relaxed), jemalloc: JEMALLOC.load(Relaxed), live: LIVE.load(Relaxed) }
+}
+
+/// jemalloc 5's size class for a request (16-byte quantum): 8, 16, then four classes per doubling
+/// (48, 64, 80, 96, 112, 128, 160, 192, ...), the same rule for small and large sizes.
+pub fn jemalloc_size(size: usize) -> usize {
+    if size <= 8 {
+        return 8;
+    }
+    if size <= 16 {
+        return 16;
+    }
+    let group = size.next_power_of_two() / 2;
+    let delta = (group / 4).max(16);
+    size.div_ceil(delta) * delta
 }
 
 #[inline]
@@ -46,6 +63,7 @@ fn added(ptr: *mut u8, size: usize) {
         REQUESTED.fetch_add(size as u64, Relaxed);
         // SAFETY: `ptr` was just returned by the system allocator and is live.
         USABLE.fetch_add(unsafe { malloc_usable_size(ptr) } as u64, Relaxed);
+        JEMALLOC.fetch_add(jemalloc_size(size) as u64, Relaxed);
         LIVE.fetch_add(1, Relaxed);
     }
 }
@@ -56,6 +74,7 @@ fn removed(ptr: *mut u8, size: usize) {
         REQUESTED.fetch_sub(size as u64, Relaxed);
         // SAFETY: `ptr` is live until the caller hands it back to the system allocator, after this call.
         USABLE.fetch_sub(unsafe { malloc_usable_size(ptr) } as u64, Relaxed);
+        JEMALLOC.fetch_sub(jemalloc_size(size) as u64, Relaxed);
         LIVE.fetch_sub(1, Relaxed);
     }
 }
@@ -90,5 +109,19 @@ unsafe impl GlobalAlloc for Counting {
             added(p, new_size);
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jemalloc_size;
+
+    #[test]
+    fn jemalloc_classes() {
+        let classes: Vec<usize> = [1, 8, 9, 16, 17, 33, 48, 49, 65, 100, 128, 129, 200, 257, 4097, 83_886_080]
+            .iter()
+            .map(|&s| jemalloc_size(s))
+            .collect();
+        assert_eq!(classes, [8, 8, 16, 16, 32, 48, 48, 64, 80, 112, 128, 160, 224, 320, 5120, 83_886_080]);
     }
 }

@@ -582,17 +582,20 @@ fn run_memory(kind: &str) -> Result<String, String> {
     let n = MEMORY_COUNT as f64;
     let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / n;
     eprintln!(
-        "memory {kind}: requested {:.1} B, malloc usable {:.1} B, RSS {:.1} B, INFO used_memory {:.1} B per entry",
+        "memory {kind}: requested {:.1} B, jemalloc classes {:.1} B, glibc usable {:.1} B, RSS {:.1} B, \
+         INFO used_memory {:.1} B per entry",
         per(after.requested, before.requested),
+        per(after.jemalloc, before.jemalloc),
         per(after.usable, before.usable),
         per(rss_after, rss_before),
         per(used_after, used_before)
     );
     Ok(format!(
-        "{{\"kind\":{},\"count\":{MEMORY_COUNT},\"requested\":{},\"usable\":{},\"rss\":{},\"used_memory\":{},\"allocations\":{}}}",
+        "{{\"kind\":{},\"count\":{MEMORY_COUNT},\"requested\":{},\"usable\":{},\"jemalloc\":{},\"rss\":{},\"used_memory\":{},\"allocations\":{}}}",
         json_str(kind),
         after.requested.saturating_sub(before.requested),
         after.usable.saturating_sub(before.usable),
+        after.jemalloc.saturating_sub(before.jemalloc),
         rss_after.saturating_sub(rss_before),
         used_after.saturating_sub(used_before),
         after.live.saturating_sub(before.live),

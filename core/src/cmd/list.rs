@@ -78,7 +78,7 @@ fn delete_if_empty(e: &mut Engine, db: usize, key: &[u8]) {
 
 /// Stores a new list (through `Db::set`, which wakes clients blocked on the key).
 fn create_list(e: &mut Engine, db: usize, key: &[u8], list: List) {
-    let entry = Entry::new(Value::List(list), e.now);
+    let entry = Entry::new(Value::List(list.into()), e.now);
     e.db_mut(db).set(key, entry);
 }
 

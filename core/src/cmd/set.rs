@@ -120,7 +120,7 @@ fn sadd(e: &mut Engine, c: &Ctx) -> Reply {
             let mut set = Set::for_first_member(c.arg(2));
             let added = members.iter().filter(|m| set.add(m, max)).count();
             let now = e.now;
-            e.db_mut(c.db).set(key, Entry::new(Value::Set(set), now));
+            e.db_mut(c.db).set(key, Entry::new(Value::Set(set.into()), now));
             added
         }
     };
@@ -199,7 +199,7 @@ fn smove(e: &mut Engine, c: &Ctx) -> Reply {
             let mut set = Set::for_first_member(member);
             set.add(member, max);
             let now = e.now;
-            e.db_mut(c.db).set(dst, Entry::new(Value::Set(set), now));
+            e.db_mut(c.db).set(dst, Entry::new(Value::Set(set.into()), now));
             true
         }
     };
@@ -405,7 +405,7 @@ fn store_result(e: &mut Engine, db: usize, dst: &[u8], set: Set) -> Reply {
         // setKey: the destination's lookup may expire it; what was there is overwritten whatever its type.
         e.expire_if_needed(db, dst);
         let now = e.now;
-        e.db_mut(db).set(dst, Entry::new(Value::Set(set), now));
+        e.db_mut(db).set(dst, Entry::new(Value::Set(set.into()), now));
         e.dirty += 1;
     } else if e.db_mut(db).remove(dst).is_some() {
         e.dirty += 1;

@@ -79,7 +79,7 @@ fn stream_mut<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Option<&'e mut St
 
 /// Stores a new stream (through `Db::set`, which wakes clients blocked on the key).
 fn create_stream(e: &mut Engine, db: usize, key: &[u8]) {
-    let entry = Entry::new(Value::Stream(Stream::new()), e.now);
+    let entry = Entry::new(Value::Stream(Stream::new().into()), e.now);
     e.db_mut(db).set(key, entry);
 }
 

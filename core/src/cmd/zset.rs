@@ -105,7 +105,7 @@ fn delete_if_empty(e: &mut Engine, db: usize, key: &[u8]) {
 fn store_result(e: &mut Engine, db: usize, dst: &[u8], z: ZSet) -> Reply {
     let n = z.len();
     if n > 0 {
-        let entry = Entry::new(Value::ZSet(z), e.now);
+        let entry = Entry::new(Value::ZSet(z.into()), e.now);
         e.db_mut(db).set(dst, entry);
         e.dirty += 1;
     } else if e.db_mut(db).remove(dst).is_some() {
@@ -254,7 +254,7 @@ fn zadd_generic(e: &mut Engine, c: &Ctx, incr_forced: bool) -> Reply {
         if !exists {
             let first_len = pairs.first().map_or(0, |p| p.1.len());
             let z = ZSet::for_first_member(limits, first_len);
-            let entry = Entry::new(Value::ZSet(z), e.now);
+            let entry = Entry::new(Value::ZSet(z.into()), e.now);
             e.db_mut(c.db).set(key, entry);
         }
         let Ok(Some(z)) = write_zset(e, c.db, key) else {
