@@ -155,13 +155,8 @@ fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {
 
 fn int_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
     out.push(prefix);
-    let mut buf = itoa_buf(n);
-    out.append(&mut buf);
+    crate::util::push_i64(out, n);
     out.extend_from_slice(b"\r\n");
-}
-
-fn itoa_buf(n: i64) -> Vec<u8> {
-    alloc::format!("{n}").into_bytes()
 }
 
 fn bulk(out: &mut Vec<u8>, b: &[u8]) {

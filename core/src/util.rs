@@ -241,7 +241,30 @@ fn strip_zeros(s: &str) -> &str {
 
 /// A string's bytes rendered as `i64` text.
 pub fn i64_bytes(v: i64) -> Vec<u8> {
-    format!("{v}").into_bytes()
+    let mut out = Vec::with_capacity(20);
+    push_i64(&mut out, v);
+    out
+}
+
+/// Appends the decimal digits of `v`. Replies and integer values are written on every command, so this avoids
+/// `format!`'s machinery and its temporary string (BENCHMARKS.md, server profile).
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    // u64::MAX has 20 digits; i64::MIN's magnitude has 19.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut n = v.unsigned_abs();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 /// ASCII case-insensitive comparison of an argument with a keyword.
@@ -299,6 +322,13 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn i64_digits() {
+        for v in [0, 7, -1, 10, -10, 9_999, 1_000_000, i64::MAX, i64::MIN, i64::MIN + 1] {
+            assert_eq!(i64_bytes(v), alloc::format!("{v}").into_bytes());
+        }
+    }
 
     #[test]
     fn string2ll_rules() {
