@@ -99,6 +99,8 @@ impl Ctx<'_> {
 
 pub struct Engine {
     pub dbs: Vec<Db>,
+    /// Answers `db(i)` for an index out of range instead of a panic (see `db`).
+    scratch: Db,
     pub clients: BTreeMap<ClientId, Client>,
     pub config: Config,
     pub stats: Stats,
@@ -133,6 +135,7 @@ impl Engine {
         }
         Engine {
             dbs,
+            scratch: Db::new(0),
             clients: BTreeMap::new(),
             config,
             stats: Stats::default(),
@@ -369,14 +372,17 @@ impl Engine {
         expired
     }
 
+    /// Database `dbi`. Client indexes are validated by SELECT, MOVE and friends, so the scratch database
+    /// stands in only for an index no command can produce; it keeps this path free of panics.
     pub fn db(&self, dbi: usize) -> &Db {
-        // Client db indexes are validated by SELECT; index 0 always exists.
-        self.dbs.get(dbi).or_else(|| self.dbs.first()).expect("at least one database")
+        self.dbs.get(dbi).unwrap_or(&self.scratch)
     }
 
     pub fn db_mut(&mut self, dbi: usize) -> &mut Db {
-        let i = if dbi < self.dbs.len() { dbi } else { 0 };
-        &mut self.dbs[i]
+        match self.dbs.get_mut(dbi) {
+            Some(db) => db,
+            None => &mut self.scratch,
+        }
     }
 
     /// Looks a key up for reading: expires it if due, counts a hit or a miss, touches its access time.
