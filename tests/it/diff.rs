@@ -260,6 +260,7 @@ const RESET: &[&[&str]] = &[
     &["CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"],
     &["CONFIG", "SET", "hz", "10", "proto-max-bulk-len", "536870912", "notify-keyspace-events", ""],
     &["CONFIG", "SET", "lfu-log-factor", "10", "lfu-decay-time", "1"],
+    &["CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64"],
 ];
 
 /// Both sides of one simulated connection.

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::glob::string_match;
 use crate::ldouble;
 use crate::reply::Reply;
-use crate::types::Hash;
+use crate::types::hash::{Hash, Limits};
 use crate::util::{eq_ic, i64_bytes, parse_i64};
 use crate::value::{Entry, Value};
 
@@ -74,8 +74,14 @@ fn write_hash<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Result<Option<&'e
     }
 }
 
+/// The listpack limits from the configuration.
+fn limits(e: &Engine) -> Limits {
+    Limits { max_entries: e.config.hash_max_listpack_entries, max_value: e.config.hash_max_listpack_value }
+}
+
 /// HSETNX key field value
 fn hsetnx(e: &mut Engine, c: &Ctx) -> Reply {
+    let limits = limits(e);
     let h = match hash_or_create(e, c.db, c.arg(1)) {
         Ok(h) => h,
         Err(err) => return err.into(),
@@ -83,7 +89,7 @@ fn hsetnx(e: &mut Engine, c: &Ctx) -> Reply {
     if h.contains(c.arg(2)) {
         return Reply::Integer(0);
     }
-    h.set(c.arg(2), c.arg(3).to_vec());
+    h.set(c.arg(2), c.arg(3).to_vec(), limits);
     e.dirty += 1;
     Reply::Integer(1)
 }
@@ -110,12 +116,13 @@ fn hset_generic(e: &mut Engine, c: &Ctx) -> Result<i64, Error> {
     if c.argc() % 2 == 1 {
         return Err(Error::WrongArity(c.spec.name.into()));
     }
+    let limits = limits(e);
     let h = hash_or_create(e, c.db, c.arg(1))?;
-    h.prepare_for(c.argv.iter().skip(2).copied());
+    h.prepare_for(c.argv.iter().skip(2).copied(), limits);
     let mut created = 0;
     for pair in c.argv.get(2..).unwrap_or_default().chunks_exact(2) {
         if let [field, value] = pair {
-            created += h.set(field, value.to_vec()) as i64;
+            created += h.set(field, value.to_vec(), limits) as i64;
         }
     }
     // Redis counts every pair written as a change, new or not.
@@ -128,6 +135,7 @@ fn hincrby(e: &mut Engine, c: &Ctx) -> Reply {
     let Some(incr) = parse_i64(c.arg(3)) else {
         return Error::NotInteger.into();
     };
+    let limits = limits(e);
     let h = match hash_or_create(e, c.db, c.arg(1)) {
         Ok(h) => h,
         Err(err) => return err.into(),
@@ -142,7 +150,7 @@ fn hincrby(e: &mut Engine, c: &Ctx) -> Reply {
     let Some(new) = current.checked_add(incr) else {
         return Error::Overflow.into();
     };
-    h.set(c.arg(2), i64_bytes(new));
+    h.set(c.arg(2), i64_bytes(new), limits);
     e.dirty += 1;
     Reply::Integer(new)
 }
@@ -157,6 +165,7 @@ fn hincrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     if !incr.is_finite() {
         return Error::other("ERR value is NaN or Infinity").into();
     }
+    let limits = limits(e);
     let h = match hash_or_create(e, c.db, c.arg(1)) {
         Ok(h) => h,
         Err(err) => return err.into(),
@@ -171,7 +180,7 @@ fn hincrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     let Some(text) = ldouble::add(current, incr).to_human_string() else {
         return Error::IncrNanOrInf.into();
     };
-    h.set(c.arg(2), text.clone());
+    h.set(c.arg(2), text.clone(), limits);
     e.dirty += 1;
     Reply::Bulk(text)
 }

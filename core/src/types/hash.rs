@@ -4,11 +4,11 @@
 //! - `listpack`: a vector of pairs in insertion order. Redis's listpack keeps fields where they were
 //!   inserted (an update rewrites the value in place, a new field goes to the end, a deleted one closes
 //!   its gap), so HGETALL on a small hash is deterministic and users see that order. Lookups are linear,
-//!   as in Redis, over at most [`MAX_LISTPACK_ENTRIES`] short entries.
+//!   as in Redis, over a bounded number of short entries.
 //! - `hashtable`: a [`Dict`], with O(1) access, O(1) random field and Redis's reverse-binary SCAN cursor.
 //!
-//! A hash moves to `hashtable` when it would hold more than [`MAX_LISTPACK_ENTRIES`] fields or a field or
-//! value longer than [`MAX_LISTPACK_VALUE`] bytes, and never moves back (Redis's hashTypeConvert is
+//! A hash moves to `hashtable` when it would hold more than `hash-max-listpack-entries` fields or a field
+//! or value longer than `hash-max-listpack-value` bytes ([`Limits`]), and never moves back (Redis's hashTypeConvert is
 //! one-way).
 
 use alloc::vec::Vec;
@@ -16,11 +16,22 @@ use alloc::vec::Vec;
 use crate::dict::Dict;
 use crate::util::Rng;
 
-/// Redis 7.0.15's built-in `hash-max-listpack-entries` (the sample redis.conf says 128; a server started
-/// without a config file, like the oracle, uses 512).
-pub const MAX_LISTPACK_ENTRIES: usize = 512;
-/// Redis's default `hash-max-listpack-value`: a longer field or value makes the hash a `hashtable`.
-pub const MAX_LISTPACK_VALUE: usize = 64;
+/// When a hash leaves the listpack: `hash-max-listpack-entries` and `hash-max-listpack-value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The most fields a listpack holds.
+    pub max_entries: usize,
+    /// The longest field or value a listpack holds.
+    pub max_value: usize,
+}
+
+impl Default for Limits {
+    /// Redis 7.0.15's built-in defaults: 512 entries (the sample redis.conf says 128, but a server started
+    /// without a config file uses 512) and 64 bytes.
+    fn default() -> Limits {
+        Limits { max_entries: 512, max_value: 64 }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Hash {
@@ -100,15 +111,15 @@ impl Hash {
     /// Converts to `hashtable` if a field or value of these lengths could not stay in the listpack
     /// (Redis's hashTypeTryConversion, run on the arguments before anything is written, so even a write that
     /// turns out not to happen, like HSETNX on an existing field, converts).
-    pub fn prepare_for<'a>(&mut self, args: impl IntoIterator<Item = &'a [u8]>) {
-        if self.is_listpack() && args.into_iter().any(|a| a.len() > MAX_LISTPACK_VALUE) {
+    pub fn prepare_for<'a>(&mut self, args: impl IntoIterator<Item = &'a [u8]>, limits: Limits) {
+        if self.is_listpack() && args.into_iter().any(|a| a.len() > limits.max_value) {
             self.convert();
         }
     }
 
     /// Sets `field` to `value`; true when the field is new. An existing field keeps its place.
-    pub fn set(&mut self, field: &[u8], value: Vec<u8>) -> bool {
-        self.prepare_for([field, value.as_slice()]);
+    pub fn set(&mut self, field: &[u8], value: Vec<u8>, limits: Limits) -> bool {
+        self.prepare_for([field, value.as_slice()], limits);
         let added = match &mut self.repr {
             Repr::Listpack { pairs, .. } => match pairs.iter_mut().find(|(f, _)| f == field) {
                 Some((_, v)) => {
@@ -122,7 +133,7 @@ impl Hash {
             },
             Repr::Table(d) => d.insert(field.to_vec(), value).is_none(),
         };
-        if self.is_listpack() && self.len() > MAX_LISTPACK_ENTRIES {
+        if self.is_listpack() && self.len() > limits.max_entries {
             self.convert();
         }
         added
@@ -194,6 +205,8 @@ mod tests {
     use super::*;
     use alloc::vec;
 
+    const L: Limits = Limits { max_entries: 512, max_value: 64 };
+
     fn fields(h: &Hash) -> Vec<Vec<u8>> {
         h.iter().map(|(f, _)| f.to_vec()).collect()
     }
@@ -202,11 +215,11 @@ mod tests {
     fn listpack_keeps_insertion_order_through_updates_and_deletes() {
         let mut h = Hash::new(1);
         for f in [&b"a"[..], b"b", b"c"] {
-            assert!(h.set(f, b"1".to_vec()));
+            assert!(h.set(f, b"1".to_vec(), L));
         }
         assert!(h.remove(b"a"));
-        assert!(!h.set(b"b", b"5".to_vec()));
-        assert!(h.set(b"a", b"4".to_vec()));
+        assert!(!h.set(b"b", b"5".to_vec(), L));
+        assert!(h.set(b"a", b"4".to_vec(), L));
         assert_eq!(fields(&h), vec![b"b".to_vec(), b"c".to_vec(), b"a".to_vec()]);
         assert_eq!(h.get(b"b"), Some(&b"5"[..]));
         assert_eq!(h.encoding_name(), "listpack");
@@ -215,22 +228,22 @@ mod tests {
     #[test]
     fn converts_on_long_values_and_many_entries_and_never_back() {
         let mut h = Hash::new(1);
-        h.set(b"f", vec![b'x'; MAX_LISTPACK_VALUE]);
+        h.set(b"f", vec![b'x'; L.max_value], L);
         assert_eq!(h.encoding_name(), "listpack");
-        h.set(b"g", vec![b'x'; MAX_LISTPACK_VALUE + 1]);
+        h.set(b"g", vec![b'x'; L.max_value + 1], L);
         assert_eq!(h.encoding_name(), "hashtable");
         h.remove(b"g");
         assert_eq!(h.encoding_name(), "hashtable");
         assert_eq!(h.len(), 1);
 
         let mut h = Hash::new(2);
-        for i in 0..MAX_LISTPACK_ENTRIES {
-            h.set(alloc::format!("f{i}").as_bytes(), b"v".to_vec());
+        for i in 0..L.max_entries {
+            h.set(alloc::format!("f{i}").as_bytes(), b"v".to_vec(), L);
         }
         assert_eq!(h.encoding_name(), "listpack");
-        h.set(b"one-more", b"v".to_vec());
+        h.set(b"one-more", b"v".to_vec(), L);
         assert_eq!(h.encoding_name(), "hashtable");
-        assert_eq!(h.len(), MAX_LISTPACK_ENTRIES + 1);
+        assert_eq!(h.len(), L.max_entries + 1);
         assert_eq!(h.get(b"f7"), Some(&b"v"[..]));
     }
 
@@ -238,7 +251,7 @@ mod tests {
     fn random_and_scan_cover_the_hash() {
         let mut h = Hash::new(3);
         for i in 0..200 {
-            h.set(alloc::format!("f{i}").as_bytes(), b"v".to_vec());
+            h.set(alloc::format!("f{i}").as_bytes(), b"v".to_vec(), L);
         }
         let mut rng = Rng::new(9);
         for _ in 0..50 {
