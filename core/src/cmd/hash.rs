@@ -335,10 +335,10 @@ fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
     Reply::Array(vec![Reply::Bulk(i64_bytes(cursor as i64)), Reply::Array(items)])
 }
 
-/// A negative HRANDFIELD count asks for that many picks with repetition, and Redis builds the whole reply
-/// however large; past this many it would exhaust memory here (Redis itself runs out or is killed), so
-/// bigger requests are refused with the range error.
-const MAX_RANDOM_PICKS: u64 = 10_000_000;
+/// The most fields a negative HRANDFIELD count may ask for. Redis has no such bound (it builds a reply of
+/// any size, or dies trying); the engine refuses rather than exhaust the host's memory (a browser tab) on
+/// one command. The same bound and text as SRANDMEMBER's.
+const HRANDFIELD_MAX_REPEATS: u64 = 1 << 20;
 
 /// HRANDFIELD key [count [WITHVALUES]]
 fn hrandfield(e: &mut Engine, c: &Ctx) -> Reply {
@@ -373,14 +373,14 @@ fn hrandfield(e: &mut Engine, c: &Ctx) -> Reply {
     if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return Error::other("ERR value is out of range").into();
     }
-    if count < 0 && count.unsigned_abs() > MAX_RANDOM_PICKS {
-        return Error::other("ERR value is out of range").into();
-    }
     let resp3 = e.resp_of(c.client) >= 3;
     match read_hash(e, c.db, c.arg(1)) {
         Ok(Some(_)) => {}
         Ok(None) => return Reply::Array(Vec::new()),
         Err(err) => return err.into(),
+    }
+    if count < 0 && count.unsigned_abs() > HRANDFIELD_MAX_REPEATS {
+        return Error::other("ERR value is out of range, value must between -1048576 and 9223372036854775807").into();
     }
     let Engine { dbs, rng, .. } = e;
     let Some(Entry { value: Value::Hash(h), .. }) = dbs.get(c.db).and_then(|d| d.keys.get(c.arg(1))) else {
@@ -448,4 +448,87 @@ fn random_fields<'h>(h: &'h Hash, rng: &mut crate::util::Rng, count: i64) -> Vec
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::ClientId;
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn run(e: &mut Engine, c: ClientId, args: &[&str]) -> Reply {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        e.execute(c, &argv, T0).unwrap_or(Reply::Nil)
+    }
+
+    #[test]
+    fn hrandfield_refuses_repeats_it_could_not_hold() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(T0);
+        run(&mut e, c, &["HSET", "h", "a", "1", "b", "2"]);
+        let Reply::Array(picks) = run(&mut e, c, &["HRANDFIELD", "h", "-1048576"]) else { panic!("an array") };
+        assert_eq!(picks.len(), 1 << 20);
+        for args in [&["HRANDFIELD", "h", "-1048577"][..], &["HRANDFIELD", "h", "-9223372036854775807"]] {
+            assert!(run(&mut e, c, args).is_error(), "{args:?}");
+        }
+        // A missing key answers empty first, as Redis does for any count.
+        assert_eq!(run(&mut e, c, &["HRANDFIELD", "nokey", "-9223372036854775807"]), Reply::Array(Vec::new()));
+    }
+
+    #[test]
+    fn random_fields_are_distinct_for_positive_counts() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(T0);
+        let mut args = alloc::vec!["HSET", "big"];
+        let names: Vec<alloc::string::String> = (0..300).map(|i| alloc::format!("f{i}")).collect();
+        for n in &names {
+            args.push(n);
+            args.push("v");
+        }
+        run(&mut e, c, &args);
+        run(&mut e, c, &["HSET", "big", "long", &"x".repeat(100)]);
+        for count in ["1", "50", "150", "299", "301", "1000"] {
+            let Reply::Array(picks) = run(&mut e, c, &["HRANDFIELD", "big", count]) else { panic!("an array") };
+            let want = count.parse::<usize>().unwrap_or(0).min(301);
+            assert_eq!(picks.len(), want, "count {count}");
+            let mut seen: Vec<_> = picks.iter().map(|r| alloc::format!("{r:?}")).collect();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), want, "distinct for count {count}");
+        }
+    }
+
+    #[test]
+    fn hscan_of_a_hashtable_visits_every_field_while_it_changes() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(T0);
+        for i in 0..600 {
+            run(&mut e, c, &["HSET", "h", &alloc::format!("f{i}"), "v"]);
+        }
+        let mut seen = alloc::collections::BTreeSet::new();
+        let mut cursor = alloc::string::String::from("0");
+        let mut calls = 0;
+        loop {
+            let Reply::Array(parts) = run(&mut e, c, &["HSCAN", "h", &cursor, "COUNT", "7"]) else { panic!("an array") };
+            let [Reply::Bulk(next), Reply::Array(items)] = parts.as_slice() else { panic!("cursor and items") };
+            for pair in items.chunks(2) {
+                if let [Reply::Bulk(f), Reply::Bulk(_)] = pair {
+                    seen.insert(f.clone());
+                }
+            }
+            // Fields added and removed during the scan must not hide the ones present throughout.
+            calls += 1;
+            run(&mut e, c, &["HSET", "h", &alloc::format!("new{calls}"), "v"]);
+            run(&mut e, c, &["HDEL", "h", &alloc::format!("new{}", calls.max(2) - 1)]);
+            cursor = alloc::string::String::from_utf8_lossy(next).into_owned();
+            if cursor == "0" {
+                break;
+            }
+        }
+        for i in 0..600 {
+            assert!(seen.contains(alloc::format!("f{i}").as_bytes()), "f{i} missed");
+        }
+    }
 }
