@@ -42,6 +42,11 @@ pub struct Config {
     pub zset_max_listpack_value: usize,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
+    /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
+    /// Empty means none.
+    pub requirepass: Vec<u8>,
+    /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
+    pub dir: String,
 }
 
 impl Default for Config {
@@ -63,6 +68,8 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            requirepass: Vec::new(),
+            dir: String::new(),
         }
     }
 }

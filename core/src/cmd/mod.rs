@@ -14,10 +14,12 @@ pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod stream;
 pub mod string;
+pub mod tx;
 pub mod zset;
 
 pub type Handler = fn(&mut Engine, &Ctx) -> Reply;
@@ -33,6 +35,8 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     bitmap::HANDLERS,
     hll::HANDLERS,
     geo::HANDLERS,
+    pubsub::HANDLERS,
+    tx::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
 ];
