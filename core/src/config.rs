@@ -40,8 +40,18 @@ pub struct Config {
     pub appendonly: bool,
     /// `save`: (seconds, changes) snapshot points, stored for the host, which owns the RDB file.
     pub save: Vec<(i64, i64)>,
+    /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): the most elements a sorted set keeps
+    /// in the compact encoding.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): the longest member it keeps there.
+    pub zset_max_listpack_value: usize,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
+    /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
+    /// Empty means none.
+    pub requirepass: Vec<u8>,
+    /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
+    pub dir: String,
 }
 
 impl Default for Config {
@@ -63,7 +73,11 @@ impl Default for Config {
             appendonly: false,
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
             save: Vec::new(),
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            requirepass: Vec::new(),
+            dir: String::new(),
         }
     }
 }
@@ -321,6 +335,30 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "zset-max-listpack-entries",
+        immutable: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: set_zset_max_entries,
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        immutable: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: set_zset_max_value,
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        immutable: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: set_zset_max_entries,
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        immutable: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: set_zset_max_value,
+    },
 ];
 
 fn set_hash_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
@@ -332,6 +370,18 @@ fn set_hash_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
 fn set_hash_max_value(c: &mut Config, v: &[u8]) -> Result<(), String> {
     let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
     c.hash_max_listpack_value = check_range(n, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+fn set_zset_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+/// A memory config: `1kb` is 1024.
+fn set_zset_max_value(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
+    c.zset_max_listpack_value = check_range(n, 0, i64::MAX)? as usize;
     Ok(())
 }
 
