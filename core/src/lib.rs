@@ -20,6 +20,7 @@ pub mod format;
 pub mod geohash;
 pub mod glob;
 pub mod ldouble;
+pub mod multi;
 pub mod reply;
 pub mod resp;
 pub mod table;
