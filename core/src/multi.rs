@@ -73,6 +73,13 @@ pub struct Multi {
     pub(crate) watching: BTreeMap<ClientId, Vec<(usize, Vec<u8>)>>,
 }
 
+/// A watched key's value and expiry, `None` when missing.
+type KeyState = (Value, Option<u64>);
+/// The watched keys of a database with their state before a command.
+pub type Snapshot = Vec<(Vec<u8>, Option<KeyState>)>;
+/// For a key: whether it is in a database's new content, and whether it is expired there.
+type Presence<'a> = &'a dyn Fn(&[u8]) -> (bool, bool);
+
 /// What CLIENT LIST shows of a client's transaction state.
 pub struct ClientMultiInfo {
     /// Queued commands while in MULTI (`multi=N`, flag `x`), `None` outside.
@@ -115,7 +122,7 @@ pub fn touch_all_watched(db: &mut Db) {
 fn touch_all(
     watched: &mut hashbrown::HashMap<Vec<u8>, Vec<Watcher>>,
     in_emptied: &dyn Fn(&[u8]) -> bool,
-    replaced_with: Option<&dyn Fn(&[u8]) -> (bool, bool)>,
+    replaced_with: Option<Presence>,
 ) {
     for (key, watchers) in watched.iter_mut() {
         let in_old = in_emptied(key);
@@ -198,6 +205,11 @@ pub fn queue(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, handl
     if RUN_IN_MULTI.contains(&top) {
         return None;
     }
+    // An aborted transaction answers QUEUED but keeps nothing: EXEC will not run it (Redis saves the memory).
+    if tx.dirty_exec || is_dirty(e, client) {
+        return Some(Reply::status("QUEUED"));
+    }
+    let Some(tx) = e.multi.transactions.get_mut(&client) else { return None };
     tx.mem += argv.iter().map(|a| a.len() + core::mem::size_of::<usize>()).sum::<usize>();
     tx.count += 1;
     tx.queued.push(Queued { spec, handler, argv: argv.iter().map(|a| a.to_vec()).collect() });
@@ -251,7 +263,7 @@ pub fn client_info(e: &Engine, client: ClientId) -> ClientMultiInfo {
 
 /// The watched values of database `dbi` before a write command runs, to find the ones it changes in place.
 /// `None` when nobody watches a key there (the usual case) or the command does not write.
-pub fn snapshot(e: &Engine, dbi: usize, spec: &CommandSpec) -> Option<Vec<(Vec<u8>, Option<(Value, Option<u64>)>)>> {
+pub fn snapshot(e: &Engine, dbi: usize, spec: &CommandSpec) -> Option<Snapshot> {
     let db = e.dbs.get(dbi)?;
     if db.watched_keys.is_empty() || !spec.has(Flag::Write) {
         return None;
@@ -268,7 +280,7 @@ pub fn snapshot(e: &Engine, dbi: usize, spec: &CommandSpec) -> Option<Vec<(Vec<u
 
 /// A key's value and expiry as a watcher sees them: a logically expired key counts as missing, so its
 /// deletion by the command's lookup is no change here (the deletion signals on its own).
-fn state_of(db: &Db, key: &[u8], now: u64) -> Option<(Value, Option<u64>)> {
+fn state_of(db: &Db, key: &[u8], now: u64) -> Option<KeyState> {
     if db.is_expired(key, now) {
         return None;
     }
@@ -276,7 +288,7 @@ fn state_of(db: &Db, key: &[u8], now: u64) -> Option<(Value, Option<u64>)> {
 }
 
 /// After the command: signals the watched keys whose value or expiry differs from the snapshot.
-pub fn compare(e: &mut Engine, dbi: usize, snap: Option<Vec<(Vec<u8>, Option<(Value, Option<u64>)>)>>) {
+pub fn compare(e: &mut Engine, dbi: usize, snap: Option<Snapshot>) {
     let Some(snap) = snap else { return };
     let now = e.now;
     let Some(db) = e.dbs.get_mut(dbi) else { return };
