@@ -37,6 +37,8 @@ pub struct Config {
     pub save: Vec<(i64, i64)>,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
+    /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog string grows before it becomes dense.
+    pub hll_sparse_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
             save: Vec::new(),
             set_max_intset_entries: 512,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -198,6 +201,17 @@ pub static PARAMS: &[Param] = &[
         set: |c, v| {
             // Redis accepts any int but runs (and reports) within CONFIG_MIN_HZ..=CONFIG_MAX_HZ.
             c.hz = int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        immutable: false,
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, v| {
+            // A size_t memory config limited to 0..=LONG_MAX; an overlong number saturates and fails the range.
+            let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))?;
+            c.hll_sparse_max_bytes = check_range(i64::try_from(n).unwrap_or(-1), 0, i64::MAX)? as u64;
             Ok(())
         },
     },

@@ -140,6 +140,7 @@ const SHAPES: &[(&str, &str)] = &[
     ("RPOPLPUSH", "k k"), ("LMPOP", "2 k k LEFT"),
     ("SADD", "k v+"), ("SREM", "k v+"), ("SISMEMBER", "k v"), ("SMISMEMBER", "k v+"), ("SCARD", "k"),
     ("SMOVE", "k k v"), ("SINTERCARD", "2 k k"),
+    ("PFADD", "k v+"), ("PFCOUNT", "k+"), ("PFMERGE", "k k+"),
 ];
 const KEYS: &[&str] = &["a", "b", "c", "n"];
 const VALUES: &[&str] = &["1", "-7", "10.5", "hello", "", "9223372036854775806", "0.1", "abc123", "3e2", "42"];
