@@ -35,10 +35,20 @@ pub struct Config {
     pub appendonly: bool,
     /// `save`: (seconds, changes) snapshot points, stored for the host, which owns the RDB file.
     pub save: Vec<(i64, i64)>,
+    /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): the most elements a sorted set keeps
+    /// in the compact encoding.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): the longest member it keeps there.
+    pub zset_max_listpack_value: usize,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
     /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog string grows before it becomes dense.
     pub hll_sparse_max_bytes: u64,
+    /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
+    /// Empty means none.
+    pub requirepass: Vec<u8>,
+    /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
+    pub dir: String,
 }
 
 impl Default for Config {
@@ -57,8 +67,12 @@ impl Default for Config {
             appendonly: false,
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
             save: Vec::new(),
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
             hll_sparse_max_bytes: 3000,
+            requirepass: Vec::new(),
+            dir: String::new(),
         }
     }
 }
@@ -195,16 +209,6 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "hz",
-        immutable: false,
-        get: |c| c.hz.to_string(),
-        set: |c, v| {
-            // Redis accepts any int but runs (and reports) within CONFIG_MIN_HZ..=CONFIG_MAX_HZ.
-            c.hz = int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u32;
-            Ok(())
-        },
-    },
-    Param {
         name: "hll-sparse-max-bytes",
         immutable: false,
         get: |c| c.hll_sparse_max_bytes.to_string(),
@@ -212,6 +216,16 @@ pub static PARAMS: &[Param] = &[
             // A size_t memory config limited to 0..=LONG_MAX; an overlong number saturates and fails the range.
             let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))?;
             c.hll_sparse_max_bytes = check_range(i64::try_from(n).unwrap_or(-1), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hz",
+        immutable: false,
+        get: |c| c.hz.to_string(),
+        set: |c, v| {
+            // Redis accepts any int but runs (and reports) within CONFIG_MIN_HZ..=CONFIG_MAX_HZ.
+            c.hz = int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u32;
             Ok(())
         },
     },
@@ -303,7 +317,43 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "zset-max-listpack-entries",
+        immutable: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: set_zset_max_entries,
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        immutable: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: set_zset_max_value,
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        immutable: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: set_zset_max_entries,
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        immutable: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: set_zset_max_value,
+    },
 ];
+
+fn set_zset_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+/// A memory config: `1kb` is 1024.
+fn set_zset_max_value(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
+    c.zset_max_listpack_value = check_range(n, 0, i64::MAX)? as usize;
+    Ok(())
+}
 
 /// Finds a parameter by name, ignoring case as Redis's config dictionary does.
 pub fn lookup(name: &[u8]) -> Option<&'static Param> {

@@ -9,14 +9,17 @@ use crate::reply::Reply;
 
 pub mod bitmap;
 pub mod connection;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod stream;
 pub mod string;
+pub mod tx;
 pub mod zset;
 
 pub type Handler = fn(&mut Engine, &Ctx) -> Reply;
@@ -31,6 +34,9 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     stream::HANDLERS,
     bitmap::HANDLERS,
     hll::HANDLERS,
+    geo::HANDLERS,
+    pubsub::HANDLERS,
+    tx::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
 ];
