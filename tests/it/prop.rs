@@ -150,6 +150,7 @@ const SHAPES: &[(&str, &str)] = &[
     ("ZPOPMIN", "k"), ("ZPOPMAX", "k n"), ("ZREMRANGEBYRANK", "k i i"), ("ZREMRANGEBYSCORE", "k f f"),
     ("ZUNIONSTORE", "k 2 k k"), ("ZINTERSTORE", "k 2 k k WEIGHTS f f"), ("ZDIFFSTORE", "k 2 k k"),
     ("SORT", "k"), ("SORT", "k ALPHA"), ("SORT", "k DESC LIMIT i i"),
+    ("PFADD", "k v+"), ("PFCOUNT", "k+"), ("PFMERGE", "k k+"),
     ("GEOADD", "k lon lat v"), ("GEOADD", "k CH lon lat v lon lat v"), ("GEOADD", "k NX lon lat v"),
     ("GEOADD", "k XX lon lat v"), ("GEODIST", "k v v"), ("GEODIST", "k v v km"), ("GEOPOS", "k v+"),
     ("GEOHASH", "k v+"),
