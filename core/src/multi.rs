@@ -209,7 +209,7 @@ pub fn queue(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, handl
     if tx.dirty_exec || is_dirty(e, client) {
         return Some(Reply::status("QUEUED"));
     }
-    let Some(tx) = e.multi.transactions.get_mut(&client) else { return None };
+    let tx = e.multi.transactions.get_mut(&client)?;
     tx.mem += argv.iter().map(|a| a.len() + core::mem::size_of::<usize>()).sum::<usize>();
     tx.count += 1;
     tx.queued.push(Queued { spec, handler, argv: argv.iter().map(|a| a.to_vec()).collect() });
