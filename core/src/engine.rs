@@ -9,6 +9,7 @@ use crate::cmd::{self, Handler};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
+use crate::multi::{self, Multi};
 use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
 use crate::util::Rng;
@@ -114,6 +115,8 @@ pub struct Engine {
     pub dirty: u64,
     /// Clients blocked on keys (BLPOP and friends); see `crate::blocking`.
     pub blocking: Blocking,
+    /// Clients' transactions (MULTI) and watched keys; see `crate::multi`.
+    pub multi: Multi,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -147,6 +150,7 @@ impl Engine {
             started_ms: 0,
             dirty: 0,
             blocking: Blocking::default(),
+            multi: Multi::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -181,6 +185,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: ClientId) {
         blocking::unblock(self, id);
+        multi::discard(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
     }
@@ -235,7 +240,8 @@ impl Engine {
                 if let Some(spec) = refused {
                     self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
                 }
-                let reply = Reply::Error(e);
+                // Inside MULTI a refused command makes EXEC fail; a refused EXEC ends the transaction.
+                let reply = multi::refused(self, client, argv, e);
                 self.stats.count_error(&reply);
                 return Some(reply);
             }
@@ -246,8 +252,26 @@ impl Engine {
             c.last_interaction_ms = now;
             c.last_cmd = spec.name;
         }
+        // Inside MULTI the command is queued (or refused) instead of run.
+        if let Some(reply) = multi::queue(self, client, spec, handler, argv) {
+            self.stats.count_error(&reply);
+            return Some(reply);
+        }
+        let reply = self.call(client, db, argv, spec, handler);
+        if self.is_blocked(client) {
+            return None;
+        }
+        blocking::handle_clients_blocked_on_keys(self);
+        Some(reply)
+    }
+
+    /// Runs one resolved command and counts it, as Redis's call(): from `execute`, and from EXEC for each
+    /// queued command. Watched keys the command changes in place are signalled here (`multi::compare`).
+    pub(crate) fn call(&mut self, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, handler: Handler) -> Reply {
         let ctx = Ctx { argv, client, db, spec };
+        let watched = multi::snapshot(self, db, spec);
         let reply = handler(self, &ctx);
+        multi::compare(self, db, watched);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
         self.stats.total_commands += 1;
         let cmd_stats = self.stats.commands.entry(spec.name).or_default();
@@ -256,11 +280,7 @@ impl Engine {
             cmd_stats.failed_calls += 1;
             self.stats.count_error(&reply);
         }
-        if self.is_blocked(client) {
-            return None;
-        }
-        blocking::handle_clients_blocked_on_keys(self);
-        Some(reply)
+        reply
     }
 
     /// Runs a command and encodes its reply in the client's protocol.

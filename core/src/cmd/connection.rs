@@ -168,6 +168,7 @@ fn quit(e: &mut Engine, c: &Ctx) -> Reply {
 /// RESET
 fn reset(e: &mut Engine, c: &Ctx) -> Reply {
     // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address.
+    crate::multi::discard(e, c.client);
     if let Some(cl) = e.client_mut(c.client) {
         cl.db = 0;
         cl.resp = 2;
@@ -298,10 +299,26 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     };
     // Redis keeps a 20 KiB query buffer per connection; the running command occupies part of it.
     let qbuf_free = 20474usize.saturating_sub(qbuf);
-    let tot_mem = 22272 + argv_mem + qbuf;
+    let multi = crate::multi::client_info(e, cl.id);
+    // A transaction's queue is part of the client's memory, as Redis's multiStateMemOverhead counts it.
+    let tot_mem = 22272 + argv_mem + qbuf + multi.mem;
+    // Redis's flag letters in its order: `x` in MULTI, `b` blocked, `d` a watched key changed; `N`: none.
+    let mut flags = String::new();
+    if multi.queued.is_some() {
+        flags.push('x');
+    }
+    if e.is_blocked(cl.id) {
+        flags.push('b');
+    }
+    if multi.dirty {
+        flags.push('d');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
-         sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 \
+         sub=0 psub=0 ssub=0 multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
          rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
         id = cl.id,
         addr = cl.addr,
@@ -309,8 +326,8 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         fd = cl.id + 7,
         age = now.saturating_sub(cl.created_ms) / 1000,
         idle = now.saturating_sub(cl.last_interaction_ms) / 1000,
-        // `b`: waiting in a blocking command (Redis's CLIENT_BLOCKED); `N`: no flags.
-        flags = if e.is_blocked(cl.id) { "b" } else { "N" },
+        multi_count = multi.queued.map_or(-1, |n| n as i64),
+        multi_mem = multi.mem,
         db = cl.db,
         cmd = cl.last_cmd,
         resp = cl.resp,
