@@ -6,8 +6,8 @@
 //! last total is what used_memory would say for the same allocations, the like-for-like comparison.
 //! Counting is off by default so the throughput benchmarks pay one relaxed load per allocation, nothing more.
 //!
-//! This file is the only unsafe code in the repository outside dependencies: a `GlobalAlloc` cannot be written
-//! without it. The engine itself stays `#![forbid(unsafe_code)]`.
+//! With `clock.rs`, this is the benchmark crate's only unsafe code: a `GlobalAlloc` cannot be written without
+//! it. The engine itself stays `#![forbid(unsafe_code)]`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
