@@ -35,6 +35,8 @@ pub struct Config {
     pub appendonly: bool,
     /// `save`: (seconds, changes) snapshot points, stored for the host, which owns the RDB file.
     pub save: Vec<(i64, i64)>,
+    /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
+    pub set_max_intset_entries: u64,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             appendonly: false,
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
             save: Vec::new(),
+            set_max_intset_entries: 512,
         }
     }
 }
@@ -274,6 +277,15 @@ pub static PARAMS: &[Param] = &[
         },
         set: |c, v| {
             c.save = parse_save(v).ok_or_else(|| String::from("Invalid save parameters"))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-intset-entries",
+        immutable: false,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = int_in(v, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

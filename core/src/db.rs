@@ -1,8 +1,10 @@
 //! One logical database: the keyspace and, kept apart as Redis keeps it, the expiry of volatile keys.
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use crate::dict::Dict;
+use crate::engine::ClientId;
 use crate::value::Entry;
 
 pub struct Db {
@@ -11,11 +13,23 @@ pub struct Db {
     /// Absolute expiry (unix ms) of the keys that have one. A separate table, as in Redis,
     /// so active expiry can sample volatile keys only.
     pub expires: Dict<u64>,
+    /// Keys that blocked clients wait for, each with its clients in the order they blocked (Redis's
+    /// `db->blocking_keys`). Kept here so that adding a key can tell at once whether anyone waits for it;
+    /// the clients' side of the wait is in `crate::blocking`.
+    pub blocking_keys: hashbrown::HashMap<Vec<u8>, VecDeque<ClientId>>,
+    /// Waited-for keys that were added since blocked clients were last served, in the order they were added,
+    /// each once (Redis's `db->ready_keys` and its share of `server.ready_keys`).
+    pub ready_keys: Vec<Vec<u8>>,
 }
 
 impl Db {
     pub fn new(seed: u64) -> Db {
-        Db { keys: Dict::new(seed), expires: Dict::new(seed ^ 0x5bd1_e995) }
+        Db {
+            keys: Dict::new(seed),
+            expires: Dict::new(seed ^ 0x5bd1_e995),
+            blocking_keys: hashbrown::HashMap::new(),
+            ready_keys: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -36,14 +50,28 @@ impl Db {
     }
 
     /// Stores `entry` under `key`, dropping any previous expiry (Redis's `setKey` without KEEPTTL).
+    /// Every new key goes through here or `set_keep_ttl`, so a key clients block on is seen when it appears.
     pub fn set(&mut self, key: &[u8], entry: Entry) {
         self.expires.remove(key);
-        self.keys.insert(key.to_vec(), entry);
+        self.set_keep_ttl(key, entry);
     }
 
     /// Stores `entry`, keeping an existing expiry.
     pub fn set_keep_ttl(&mut self, key: &[u8], entry: Entry) {
+        // Redis's dbAdd signals a key as ready when it is added, not when an existing one is overwritten.
+        if !self.blocking_keys.is_empty() && !self.keys.contains_key(key) {
+            self.signal_key_as_ready(key);
+        }
         self.keys.insert(key.to_vec(), entry);
+    }
+
+    /// Queues `key` for serving its blocked clients after the current command, if any wait for it and it is
+    /// not queued already (Redis's signalKeyAsReady). Adding a key does this by itself; a command that makes
+    /// an existing value servable (a stream growing) calls it.
+    pub fn signal_key_as_ready(&mut self, key: &[u8]) {
+        if self.blocking_keys.contains_key(key) && !self.ready_keys.iter().any(|k| k.as_slice() == key) {
+            self.ready_keys.push(key.to_vec());
+        }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {

@@ -4,6 +4,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::blocking::{self, Blocking};
 use crate::cmd::{self, Handler};
 use crate::config::Config;
 use crate::db::Db;
@@ -99,6 +100,8 @@ impl Ctx<'_> {
 
 pub struct Engine {
     pub dbs: Vec<Db>,
+    /// Answers `db(i)` for an index out of range instead of a panic (see `db`).
+    scratch: Db,
     pub clients: BTreeMap<ClientId, Client>,
     pub config: Config,
     pub stats: Stats,
@@ -109,6 +112,8 @@ pub struct Engine {
     pub started_ms: u64,
     /// Writes since the last save, as Redis's `dirty` counter.
     pub dirty: u64,
+    /// Clients blocked on keys (BLPOP and friends); see `crate::blocking`.
+    pub blocking: Blocking,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -133,6 +138,7 @@ impl Engine {
         }
         Engine {
             dbs,
+            scratch: Db::new(0),
             clients: BTreeMap::new(),
             config,
             stats: Stats::default(),
@@ -140,6 +146,7 @@ impl Engine {
             now: 0,
             started_ms: 0,
             dirty: 0,
+            blocking: Blocking::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -173,6 +180,7 @@ impl Engine {
     }
 
     pub fn disconnect(&mut self, id: ClientId) {
+        blocking::unblock(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
     }
@@ -195,14 +203,25 @@ impl Engine {
         self.clients.get(&id).is_some_and(|c| c.closing)
     }
 
+    /// Whether the client waits in a blocking command (BLPOP...); its reply will come through the pushes.
+    pub fn is_blocked(&self, id: ClientId) -> bool {
+        self.blocking.is_blocked(id)
+    }
+
     /// Runs one command for `client` at time `now` (unix ms).
-    /// `None` means there is no reply to send now (an empty command).
+    /// `None` means there is no reply to send now: an empty command, or a command that blocked the client,
+    /// whose reply comes later through `drain_pushes`. A blocked client's commands are refused.
     pub fn execute(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
         let name = argv.first()?;
         self.advance_clock(now);
         if !self.clients.contains_key(&client) {
             return Some(Reply::Error(Error::other("ERR unknown client")));
         }
+        if self.is_blocked(client) {
+            return Some(Reply::Error(Error::other("ERR client is blocked")));
+        }
+        // Waiters whose time is up are answered first, as Redis's beforeSleep does between commands.
+        blocking::handle_timeouts(self);
         let (spec, handler) = match self.resolve(argv) {
             Ok(found) => found,
             Err(e) => {
@@ -237,6 +256,10 @@ impl Engine {
             cmd_stats.failed_calls += 1;
             self.stats.count_error(&reply);
         }
+        if self.is_blocked(client) {
+            return None;
+        }
+        blocking::handle_clients_blocked_on_keys(self);
         Some(reply)
     }
 
@@ -306,9 +329,11 @@ impl Engine {
         })
     }
 
-    /// Time-driven work: active expiry. Call it regularly (Redis does 10 times a second).
+    /// Time-driven work: blocked clients' timeouts and active expiry. Call it regularly (Redis does 10 times a
+    /// second); timed-out clients' replies come out of `drain_pushes`.
     pub fn tick(&mut self, now: u64) {
         self.advance_clock(now);
+        blocking::handle_timeouts(self);
         for dbi in 0..self.dbs.len() {
             self.active_expire_db(dbi);
         }
@@ -369,14 +394,17 @@ impl Engine {
         expired
     }
 
+    /// Database `dbi`. Client indexes are validated by SELECT, MOVE and friends, so the scratch database
+    /// stands in only for an index no command can produce; it keeps this path free of panics.
     pub fn db(&self, dbi: usize) -> &Db {
-        // Client db indexes are validated by SELECT; index 0 always exists.
-        self.dbs.get(dbi).or_else(|| self.dbs.first()).expect("at least one database")
+        self.dbs.get(dbi).unwrap_or(&self.scratch)
     }
 
     pub fn db_mut(&mut self, dbi: usize) -> &mut Db {
-        let i = if dbi < self.dbs.len() { dbi } else { 0 };
-        &mut self.dbs[i]
+        match self.dbs.get_mut(dbi) {
+            Some(db) => db,
+            None => &mut self.scratch,
+        }
     }
 
     /// Looks a key up for reading: expires it if due, counts a hit or a miss, touches its access time.

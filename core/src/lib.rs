@@ -9,6 +9,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod db;

@@ -6,10 +6,18 @@
 //! `!approx N` (numbers within N), `!fields a,b` (only those `field:value` lines of an INFO-like reply).
 //! Directives alone on a line: `!sleep MS` (real time passes for both), `!client N` (switch connection).
 //!
+//! Blocking commands: `!noreply CMD` runs a command that blocks. Redis is sent it without a reply being read, and
+//! the engine must answer nothing (`Engine::execute` returns `None`). The reply comes later: `!pushed` reads the
+//! current client's pending reply from its Redis connection (waiting up to a second; none is recorded as empty)
+//! and compares it with what the engine pushed to that client (`Engine::drain_pushes`, after an
+//! `Engine::tick` at the current time so deadlines that passed are answered). `!close` drops the current
+//! client's connection on both sides (`Engine::disconnect`); a later command on that client number connects
+//! anew. A blocked client takes no other command until its reply has been read with `!pushed`.
+//!
 //! Beside each `name.txt` the replies Redis gave are recorded in `name.expected` (`REDLET_RECORD=1` writes them),
 //! so the same cases run where no server is installed. With a server the recording must match it too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +30,8 @@ use crate::redis::{required, Conn, RedisServer};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Marker {
     Exact,
+    /// The command blocks: no reply now, from either side.
+    NoReply,
     Unordered,
     Type,
     Approx(f64),
@@ -32,6 +42,10 @@ pub enum Marker {
 pub enum Step {
     Sleep(u64),
     Client(u32),
+    /// Compare the current client's pending (pushed) reply.
+    Pushed { line_no: usize },
+    /// Drop the current client's connection on both sides.
+    Close,
     Command { line_no: usize, text: String, marker: Marker, argv: Vec<Vec<u8>> },
 }
 
@@ -59,6 +73,15 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                     steps.push(Step::Client(tail.parse().unwrap_or_else(|_| panic!("{}: !client N", where_()))));
                     continue;
                 }
+                "pushed" => {
+                    steps.push(Step::Pushed { line_no });
+                    continue;
+                }
+                "close" => {
+                    steps.push(Step::Close);
+                    continue;
+                }
+                "noreply" => marker = Marker::NoReply,
                 "unordered" => marker = Marker::Unordered,
                 "type" => marker = Marker::Type,
                 "approx" | "fields" => {
@@ -89,7 +112,7 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
 /// Whether `actual` matches `expected` under `marker`; both are RESP bytes.
 pub fn matches(marker: &Marker, actual: &[u8], expected: &[u8]) -> bool {
     match marker {
-        Marker::Exact => actual == expected,
+        Marker::Exact | Marker::NoReply => actual == expected,
         Marker::Type => actual.first() == expected.first(),
         Marker::Unordered => match (decode(actual), decode(expected)) {
             (Some(a), Some(b)) => normalize(a).to_resp(3) == normalize(b).to_resp(3),
@@ -259,7 +282,10 @@ const RESET: &[&[&str]] = &[
     &["CONFIG", "RESETSTAT"],
     &["CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"],
     &["CONFIG", "SET", "hz", "10", "proto-max-bulk-len", "536870912", "notify-keyspace-events", ""],
-    &["CONFIG", "SET", "lfu-log-factor", "10", "lfu-decay-time", "1"],
+    &["CONFIG", "SET", "lfu-log-factor", "10", "lfu-decay-time", "1", "set-max-intset-entries", "512"],
+    &["CONFIG", "SET", "hash-max-listpack-entries", "128", "hash-max-listpack-value", "64"],
+    &["CONFIG", "SET", "zset-max-listpack-entries", "128", "zset-max-listpack-value", "64"],
+    &["CONFIG", "SET", "list-max-listpack-size", "-2", "list-compress-depth", "0"],
 ];
 
 /// Both sides of one simulated connection.
@@ -291,16 +317,62 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
             control.call(&argv).expect("reset redis-server");
         }
     }
+    // A side connection to watch Redis block and drop clients, opened by the first `!noreply` or `!close`
+    // (so files without them see exactly their own clients in INFO and CLIENT LIST).
+    let mut watcher: Option<Conn> = None;
+    let mut watch = |line: String| {
+        if let Some(s) = server {
+            let conn = watcher.get_or_insert_with(|| s.connect().expect("connect to redis-server"));
+            wait_info(conn, &line);
+        }
+    };
     let mut engine = Engine::new(Config::default());
     let mut sides: BTreeMap<u32, Side> = BTreeMap::new();
+    // Replies the engine pushed (unblocked clients), per client, not yet compared.
+    let mut pushed: BTreeMap<ClientId, VecDeque<Vec<u8>>> = BTreeMap::new();
     let mut current = 1u32;
     let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
     let mut index = 0usize;
     tally.files += 1;
     for step in steps {
-        match step {
-            Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(ms)),
-            Step::Client(n) => current = n,
+        let (line_no, text, marker, ours, theirs_live) = match step {
+            Step::Sleep(ms) => {
+                std::thread::sleep(Duration::from_millis(ms));
+                continue;
+            }
+            Step::Client(n) => {
+                current = n;
+                continue;
+            }
+            Step::Close => {
+                if let Some(side) = sides.remove(&current) {
+                    engine.disconnect(side.id);
+                    pushed.remove(&side.id);
+                    drop(side.conn);
+                    // Let Redis see the connection go before the next command arrives on another one: it has one
+                    // client more than the engine, the watcher.
+                    watch(format!("connected_clients:{}", engine.clients.len() + 1));
+                }
+                continue;
+            }
+            Step::Pushed { line_no } => {
+                let side = sides.entry(current).or_insert_with(|| Side {
+                    id: engine.connect(now_ms()),
+                    conn: server.map(|s| s.connect().expect("connect to redis-server")),
+                });
+                engine.tick(now_ms());
+                for (client, reply) in engine.drain_pushes() {
+                    let bytes = reply.to_resp(engine.resp_of(client));
+                    pushed.entry(client).or_default().push_back(bytes);
+                }
+                let ours = pushed.get_mut(&side.id).and_then(VecDeque::pop_front).unwrap_or_default();
+                let theirs = side.conn.as_mut().map(|conn| {
+                    conn.read_reply_within(Duration::from_secs(1))
+                        .unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()))
+                        .unwrap_or_default()
+                });
+                (line_no, "!pushed".to_string(), Marker::Exact, ours, theirs)
+            }
             Step::Command { line_no, text, marker, argv } => {
                 let side = sides.entry(current).or_insert_with(|| Side {
                     id: engine.connect(now_ms()),
@@ -313,55 +385,67 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                     side.id = engine.connect(now_ms());
                 }
                 let theirs = match (side.conn.as_mut(), server) {
+                    (Some(conn), Some(_)) if marker == Marker::NoReply => {
+                        conn.send(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
+                        // Another connection's next command must not overtake this one: wait until Redis has
+                        // as many blocked clients as the engine.
+                        watch(format!("blocked_clients:{}", engine.blocking.len()));
+                        Some(Vec::new())
+                    }
                     (Some(conn), Some(s)) => {
                         let reply = conn.call(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
                         if argv.first().is_some_and(|n| n.eq_ignore_ascii_case(b"QUIT")) {
                             side.conn = Some(s.connect().expect("reconnect"));
                         }
-                        reply
+                        Some(reply)
                     }
-                    _ => match recorded.as_ref().and_then(|r| r.get(index)) {
-                        Some((cmd, reply)) if *cmd == text => reply.clone(),
-                        _ => {
-                            tally.differences.push(format!(
-                                "{}:{line_no}: recording is stale (run with REDLET_RECORD=1 where redis-server is installed)",
-                                path.display()
-                            ));
-                            return;
-                        }
-                    },
+                    _ => None,
                 };
-                tally.commands += 1;
-                if !matches(&marker, &ours, &theirs) {
+                (line_no, text, marker, ours, theirs)
+            }
+        };
+        let theirs = match theirs_live {
+            Some(reply) => reply,
+            _ => match recorded.as_ref().and_then(|r| r.get(index)) {
+                Some((cmd, reply)) if *cmd == text => reply.clone(),
+                _ => {
                     tally.differences.push(format!(
-                        "{}:{line_no}: {text}\n    redis:  {}\n    redlet: {}",
-                        path.display(),
-                        escape(&theirs),
-                        escape(&ours)
+                        "{}:{line_no}: recording is stale (run with REDLET_RECORD=1 where redis-server is installed)",
+                        path.display()
                     ));
+                    return;
                 }
-                if server.is_some() && !record {
-                    let stale = match recorded.as_ref().and_then(|r| r.get(index)) {
-                        Some((cmd, reply)) => *cmd != text || !matches(&marker, reply, &theirs),
-                        None => true,
-                    };
-                    if stale {
-                        tally.differences.push(format!(
-                            "{}:{line_no}: recorded reply differs from redis-server (run with REDLET_RECORD=1)",
-                            path.display()
-                        ));
-                    }
-                }
-                // Keep a recording that still holds under its marker, so re-recording changes only what changed.
-                let kept = recorded
-                    .as_ref()
-                    .and_then(|r| r.get(index))
-                    .filter(|(cmd, reply)| *cmd == text && matches(&marker, reply, &theirs))
-                    .map(|(_, reply)| reply.clone());
-                rows.push((text, kept.unwrap_or(theirs)));
-                index += 1;
+            },
+        };
+        tally.commands += 1;
+        if !matches(&marker, &ours, &theirs) {
+            tally.differences.push(format!(
+                "{}:{line_no}: {text}\n    redis:  {}\n    redlet: {}",
+                path.display(),
+                escape(&theirs),
+                escape(&ours)
+            ));
+        }
+        if server.is_some() && !record {
+            let stale = match recorded.as_ref().and_then(|r| r.get(index)) {
+                Some((cmd, reply)) => *cmd != text || !matches(&marker, reply, &theirs),
+                None => true,
+            };
+            if stale {
+                tally.differences.push(format!(
+                    "{}:{line_no}: recorded reply differs from redis-server (run with REDLET_RECORD=1)",
+                    path.display()
+                ));
             }
         }
+        // Keep a recording that still holds under its marker, so re-recording changes only what changed.
+        let kept = recorded
+            .as_ref()
+            .and_then(|r| r.get(index))
+            .filter(|(cmd, reply)| *cmd == text && matches(&marker, reply, &theirs))
+            .map(|(_, reply)| reply.clone());
+        rows.push((text, kept.unwrap_or(theirs)));
+        index += 1;
     }
     if server.is_some() {
         if record {
@@ -369,6 +453,19 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
         } else if recorded.as_ref().is_some_and(|r| r.len() != rows.len()) {
             tally.differences.push(format!("{}: recording has a different number of commands", path.display()));
         }
+    }
+}
+
+/// Polls Redis until INFO clients shows the `field:value` line `line` (for up to a second: a case that expects a
+/// block Redis does not make shows up at its `!pushed`).
+fn wait_info(control: &mut Conn, line: &str) {
+    let want = format!("{line}\r\n");
+    for _ in 0..200 {
+        let info = control.call(&[b"INFO", b"clients"]).unwrap_or_default();
+        if String::from_utf8_lossy(&info).contains(&want) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

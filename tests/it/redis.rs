@@ -73,6 +73,23 @@ impl Conn {
         self.read_reply()
     }
 
+    /// Sends one command without reading a reply (a command that blocks; its reply comes later).
+    pub fn send(&mut self, argv: &[&[u8]]) -> std::io::Result<()> {
+        self.stream.write_all(&encode_command(argv))
+    }
+
+    /// The next reply if one arrives within `wait`, `None` when none does.
+    pub fn read_reply_within(&mut self, wait: Duration) -> std::io::Result<Option<Vec<u8>>> {
+        self.stream.set_read_timeout(Some(wait))?;
+        let reply = self.read_reply();
+        self.stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        match reply {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn read_reply(&mut self) -> std::io::Result<Vec<u8>> {
         loop {
             match parse_reply(&self.buf) {

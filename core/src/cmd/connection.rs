@@ -300,7 +300,7 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     let qbuf_free = 20474usize.saturating_sub(qbuf);
     let tot_mem = 22272 + argv_mem + qbuf;
     format!(
-        "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags=N db={db} \
+        "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
          sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 \
          rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
         id = cl.id,
@@ -309,6 +309,8 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         fd = cl.id + 7,
         age = now.saturating_sub(cl.created_ms) / 1000,
         idle = now.saturating_sub(cl.last_interaction_ms) / 1000,
+        // `b`: waiting in a blocking command (Redis's CLIENT_BLOCKED); `N`: no flags.
+        flags = if e.is_blocked(cl.id) { "b" } else { "N" },
         db = cl.db,
         cmd = cl.last_cmd,
         resp = cl.resp,

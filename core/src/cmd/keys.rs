@@ -444,6 +444,8 @@ fn rename_generic(e: &mut Engine, c: &Ctx, nx: bool) -> Reply {
     let Some(entry) = db.remove(src) else {
         return Error::NoSuchKey.into();
     };
+    // Deleted then added, as Redis does: a new key wakes clients blocked on it (Db::set).
+    db.remove(dst);
     db.set(dst, entry);
     if let Some(when) = expire {
         db.set_expire(dst, when);
@@ -530,6 +532,8 @@ fn copy(e: &mut Engine, c: &Ctx) -> Reply {
     let expire = e.db(c.db).expire_of(src);
     let now = e.now;
     let db = e.db_mut(dst_db);
+    // Deleted then added, as Redis does: a new key wakes clients blocked on it (Db::set).
+    db.remove(dst);
     db.set(dst, Entry::new(value, now));
     if let Some(when) = expire {
         db.set_expire(dst, when);

@@ -96,6 +96,7 @@ fn swapdb(e: &mut Engine, c: &Ctx) -> Reply {
     }
     // Clients keep their index: whoever had selected `a` now sees what was in `b`.
     e.dbs.swap(a, b);
+    crate::blocking::swapped_dbs(e, a, b);
     e.dirty += 1;
     Reply::ok()
 }
@@ -283,9 +284,9 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "maxclients" => 10000,
                 "client_recent_max_input_buffer" => 20480,
                 "client_recent_max_output_buffer" => 0,
-                "blocked_clients" => 0,
+                "blocked_clients" => e.blocking.len(),
                 "tracking_clients" => 0,
-                "clients_in_timeout_table" => 0,
+                "clients_in_timeout_table" => e.blocking.with_deadline(),
             );
         }
         "memory" => {
