@@ -56,8 +56,13 @@ test("the playground page runs typed commands and moves time", async () => {
   assert.equal(await page.textContent("#prompt"), "127.0.0.1:6379[2]> ");
   const out = await page.textContent("#out");
   assert.match(out, /127\.0\.0\.1:6379> SET k v EX 5\nOK\n127\.0\.0\.1:6379> GET k\n"v"\n/);
+  // A blocking command prints nothing until the clock times it out.
+  await page.fill("#in", "BLPOP q 1");
+  await page.press("#in", "Enter");
+  assert.match(await page.textContent("#out"), /BLPOP q 1\n$/);
   const before = await page.evaluate(() => window.redlet.db.now());
   await page.click("button[data-ms='10000']");
+  assert.match(await page.textContent("#out"), /BLPOP q 1\n\(nil\)\n$/);
   const afterMs = await page.evaluate(() => window.redlet.db.now());
   assert.ok(afterMs - before >= 10000, `${before} -> ${afterMs}`);
   await page.fill("#in", "SELECT 0");

@@ -4,6 +4,8 @@
 // This is tests/it/diff.rs's replay loop in JavaScript, so the same engine is checked through the wasm build
 // (in the browser and in Node): same case syntax, same markers, RESP bytes compared the same way.
 // `!sleep MS` moves the virtual clock by MS instead of sleeping, which is what the clock is for.
+// Blocking commands: `!noreply CMD` must answer nothing now; `!pushed` ticks and compares the current client's
+// oldest pushed reply (received through `onPush`, as RESP bytes); `!close` closes the current client.
 
 /**
  * Where the wasm build knowingly differs from Redis's recorded reply (and from the native engine), with why.
@@ -17,7 +19,7 @@ export const KNOWN_WASM_DIFFERENCES = {
 /** The seed `Config::default()` uses, as the Rust harness runs the engine with it. */
 const DEFAULT_SEED = 0x05eed1e7;
 
-/** Case file text into steps: {sleep}, {client}, or {line, text, marker, arg}. */
+/** Case file text into steps: {sleep}, {client}, {close}, {pushed}, or {line, text, marker, arg}. */
 export function parseCase(text) {
   const steps = [];
   text.split("\n").forEach((raw, i) => {
@@ -31,7 +33,9 @@ export function parseCase(text) {
       const [word, tail] = [m[1], m[2]];
       if (word === "sleep") return steps.push({ sleep: Number(tail) });
       if (word === "client") return steps.push({ client: Number(tail) });
-      if (word === "unordered" || word === "type") {
+      if (word === "close") return steps.push({ close: true });
+      if (word === "pushed") return steps.push({ pushed: true, line: i + 1, text: "!pushed", marker: "exact" });
+      if (word === "unordered" || word === "type" || word === "noreply") {
         marker = word;
         rest = tail;
       } else if (word === "approx" || word === "fields") {
@@ -169,7 +173,7 @@ function fields(r, names) {
 
 /** Whether our bytes match Redis's under the line's marker (diff.rs's `matches`). */
 export function matches(step, ours, theirs) {
-  if (step.marker === "exact") return latin1(ours) === latin1(theirs);
+  if (step.marker === "exact" || step.marker === "noreply") return latin1(ours) === latin1(theirs);
   if (step.marker === "type") return ours[0] === theirs[0];
   let a, b;
   try {
@@ -201,12 +205,19 @@ export function runCaseFiles(Redlet, files) {
     const steps = parseCase(file.text);
     const expected = parseExpected(file.expected);
     const db = new Redlet({ seed: DEFAULT_SEED, manualClock: true });
-    // Connections are opened on first use, as the Rust harness opens them: the first is the console client.
+    // Replies pushed to each client (unblocked and timed-out waiters), oldest first, as RESP bytes.
+    const pushed = new Map();
+    db.onPush((_message, clientId, resp) => {
+      if (!pushed.has(clientId)) pushed.set(clientId, []);
+      pushed.get(clientId).push(resp);
+    });
+    // Connections are opened on first use, as the Rust harness opens them. Only `connect()` clients are used:
+    // the console client is never opened, so the engine holds exactly the harness's clients.
     const sides = new Map();
     let current = 1;
     let index = 0;
     const side = () => {
-      if (!sides.has(current)) sides.set(current, sides.size === 0 ? db : db.connect());
+      if (!sides.has(current)) sides.set(current, db.connect());
       return sides.get(current);
     };
     for (const step of steps) {
@@ -218,15 +229,30 @@ export function runCaseFiles(Redlet, files) {
         current = step.client;
         continue;
       }
+      if (step.close) {
+        const conn = sides.get(current);
+        if (conn) {
+          conn.close();
+          pushed.delete(conn.id);
+          sides.delete(current);
+        }
+        continue;
+      }
       const row = expected[index++];
       if (!row || row[0] !== step.text) {
         tally.differences.push({ at: `${file.name}:${step.line}`, text: "the recording does not match the case file" });
         break;
       }
       const conn = side();
-      const ours = conn.execResp(step.text);
-      // A client closed by QUIT is replaced, as the harness reconnects (the console client renews itself).
-      if (conn !== db && conn.closed) sides.set(current, db.connect());
+      let ours;
+      if (step.pushed) {
+        db.tick();
+        ours = pushed.get(conn.id)?.shift() ?? new Uint8Array();
+      } else {
+        ours = conn.execResp(step.text);
+        // QUIT closes the client; the harness reconnects at once.
+        if (conn.closed) sides.set(current, db.connect());
+      }
       tally.commands += 1;
       if (!matches(step, ours, row[1])) {
         const text = `${step.text}\n    redis:  ${show(row[1])}\n    redlet: ${show(ours)}`;

@@ -11,13 +11,15 @@ export async function usage(): Promise<string> {
   const options: RedletOptions = { maxmemory: "100mb", seed: 1n, resp: 3, clockStart: 0, manualClock: true };
   const db = new Redlet(options);
   const plain = new Redlet();
-  const reply: RedisReply = db.exec("GET k");
-  const viaArgs: RedisReply = db.command(["SET", "k", new Uint8Array([1, 2]), 5, 6n]);
-  const text: string = db.execFormatted("PING") + db.format(reply) + db.format(viaArgs) + db.prompt();
+  // undefined only when the command blocked the client (its reply comes through onPush).
+  const reply: RedisReply | undefined = db.exec("GET k");
+  const viaArgs: RedisReply | undefined = db.command(["SET", "k", new Uint8Array([1, 2]), 5, 6n]);
+  const text: string = db.execFormatted("PING") + db.format(reply ?? null) + db.format(viaArgs ?? null) + db.prompt();
   const wire: Uint8Array = db.execResp("PING");
   const client: RedletClient = db.connect();
-  client.onPush((message: RedisReply) => void message);
-  db.onPush((message: RedisReply, clientId: number) => void [message, clientId]);
+  client.onPush((message: RedisReply, resp: Uint8Array) => void [message, resp]);
+  db.onPush((message: RedisReply, clientId: number, resp: Uint8Array) => void [message, clientId, resp]);
+  db.onPush((message) => void message);
   db.onPush(null);
   const closed: boolean = client.closed;
   const ids: number = client.id + db.id;
@@ -30,9 +32,13 @@ export async function usage(): Promise<string> {
   const ttl: number = first?.ttl ?? -1;
   const everything: KeysPage = plain.keys();
   const seen: Inspection | null = db.inspect("k") ?? db.inspect(new Uint8Array([107]), 1);
-  if (seen && seen.type === "string" && "length" in seen) {
+  if (seen && seen.type === "string" && "int" in seen) {
     const n: number | bigint | null = seen.int;
     void n;
+  }
+  if (seen && (seen.type === "list" || seen.type === "set") && seen.value !== null) {
+    const items: (string | Uint8Array)[] = seen.value;
+    void items;
   }
   // Narrowing a reply.
   if (typeof reply === "string" || reply instanceof Uint8Array || Array.isArray(reply) || reply instanceof Map) {

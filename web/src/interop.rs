@@ -349,6 +349,16 @@ pub fn inspection_to_js(inspection: Option<&Inspection>) -> JsValue {
             set(&obj, "length", &JsValue::from_f64(bytes.len() as f64));
             set(&obj, "int", &int.map_or(JsValue::NULL, int_to_js));
         }
+        View::List { items } => {
+            let array: Array = items.iter().map(|b| bytes_to_js(b)).collect();
+            set(&obj, "length", &JsValue::from_f64(items.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::Set { members } => {
+            let array: Array = members.iter().map(|b| bytes_to_js(b)).collect();
+            set(&obj, "length", &JsValue::from_f64(members.len() as f64));
+            set(&obj, "value", &array);
+        }
         View::Opaque => set(&obj, "value", &JsValue::NULL),
     }
     obj.into()

@@ -38,6 +38,10 @@ pub struct KeysPage {
 pub enum View {
     /// A string, with the integer it holds when it is one (what INCR would work on).
     Str { bytes: Vec<u8>, int: Option<i64> },
+    /// A list's elements from the head (index 0) to the tail.
+    List { items: Vec<Vec<u8>> },
+    /// A set's members in the set's own order (ascending for an intset).
+    Set { members: Vec<Vec<u8>> },
     /// A type the engine has no implementation for yet: its type and encoding only.
     Opaque,
 }
@@ -97,10 +101,14 @@ pub fn key_info(engine: &Engine, dbi: usize, key: &[u8], now: u64) -> Option<Key
 pub fn inspect(engine: &Engine, dbi: usize, key: &[u8], now: u64) -> Option<Inspection> {
     let (entry, expires_at) = live_entry(engine, dbi, key, now)?;
     let view = match &entry.value {
-        Value::Str(s) => Ok(View::Str { bytes: s.bytes.clone(), int: parse_i64(&s.bytes) }),
-        _ => Err(()),
+        Value::Str(s) => View::Str { bytes: s.bytes.clone(), int: parse_i64(&s.bytes) },
+        Value::List(l) => View::List { items: l.iter(false).map(<[u8]>::to_vec).collect() },
+        Value::Set(s) => View::Set { members: s.iter().map(|m| m.to_vec()).collect() },
+        // Types whose implementation has not landed yet show their details only.
+        #[allow(unreachable_patterns)]
+        _ => View::Opaque,
     };
-    Some(Inspection { info: info_of(key, entry, expires_at, now), view: view.unwrap_or(View::Opaque) })
+    Some(Inspection { info: info_of(key, entry, expires_at, now), view })
 }
 
 fn live_entry<'e>(engine: &'e Engine, dbi: usize, key: &[u8], now: u64) -> Option<(&'e Entry, Option<u64>)> {
@@ -212,5 +220,18 @@ mod tests {
         assert!(inspect(&e, 0, b"other", T0).is_none());
         assert!(inspect(&e, 3, b"other", T0).is_some());
         assert!(inspect(&e, 99, b"other", T0).is_none());
+    }
+
+    #[test]
+    fn inspect_shows_list_items_and_set_members_in_order() {
+        let e = engine_with(&[&["RPUSH", "l", "a", "b"], &["LPUSH", "l", "z"], &["SADD", "ints", "3", "1", "2"], &["SADD", "words", "x"]]);
+        let list = inspect(&e, 0, b"l", T0).unwrap_or_else(|| panic!("l exists"));
+        assert_eq!(list.view, View::List { items: vec![b"z".to_vec(), b"a".to_vec(), b"b".to_vec()] });
+        assert_eq!((list.info.type_name, list.info.encoding), ("list", "quicklist"));
+        let ints = inspect(&e, 0, b"ints", T0).unwrap_or_else(|| panic!("ints exists"));
+        assert_eq!(ints.view, View::Set { members: vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()] });
+        assert_eq!(ints.info.encoding, "intset");
+        let words = inspect(&e, 0, b"words", T0).unwrap_or_else(|| panic!("words exists"));
+        assert_eq!((words.view, words.info.encoding), (View::Set { members: vec![b"x".to_vec()] }, "hashtable"));
     }
 }

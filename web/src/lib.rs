@@ -13,7 +13,7 @@
 pub mod interop;
 pub mod introspect;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -54,10 +54,13 @@ export interface RedletOptions {
   manualClock?: boolean;
 }
 
-/** Called with each push (pub/sub message, unblocked reply) and the id of the client it is for. */
-export type PushHandler = (message: RedisReply, clientId: number) => void;
-/** Called with each push for one client. */
-export type ClientPushHandler = (message: RedisReply) => void;
+/**
+ * Called with each push (pub/sub message, the reply of a client a blocking command had left waiting), the id of
+ * the client it is for, and its RESP bytes as that client's connection would receive them.
+ */
+export type PushHandler = (message: RedisReply, clientId: number, resp: Uint8Array) => void;
+/** Called with each push for one client, and its RESP bytes. */
+export type ClientPushHandler = (message: RedisReply, resp: Uint8Array) => void;
 
 export interface KeysOptions {
   /** Database index, default 0. */
@@ -99,12 +102,28 @@ export interface StringInspection extends KeyInfo {
   int: number | bigint | null;
 }
 
-/** A key of a type this build cannot show yet: its details only. */
+export interface ListInspection extends KeyInfo {
+  type: "list";
+  /** The elements from the head (index 0) to the tail. */
+  value: (string | Uint8Array)[];
+  /** LLEN. */
+  length: number;
+}
+
+export interface SetInspection extends KeyInfo {
+  type: "set";
+  /** The members in the set's own order (ascending while it is an intset). */
+  value: (string | Uint8Array)[];
+  /** SCARD. */
+  length: number;
+}
+
+/** A key of a type whose value this build cannot show yet: its details only. */
 export interface OpaqueInspection extends KeyInfo {
   value: null;
 }
 
-export type Inspection = StringInspection | OpaqueInspection;
+export type Inspection = StringInspection | ListInspection | SetInspection | OpaqueInspection;
 "#;
 
 #[wasm_bindgen]
@@ -205,14 +224,18 @@ fn deliver(shared: &SharedRef, pushes: Vec<(ClientId, Reply)>) {
             Ok(s) => (s.client_push.get(&client).cloned(), s.on_push.clone(), s.engine.resp_of(client)),
             Err(_) => return,
         };
+        if own.is_none() && global.is_none() {
+            continue;
+        }
         let value = interop::value_for(&message, resp);
+        let bytes: JsValue = interop::bytes_to_uint8array(&message.to_resp(resp)).into();
         if let Some(f) = own {
-            if let Err(e) = f.call1(&JsValue::NULL, &value) {
+            if let Err(e) = f.call2(&JsValue::NULL, &value, &bytes) {
                 console_error(&e);
             }
         }
         if let Some(f) = global {
-            if let Err(e) = f.call2(&JsValue::NULL, &value, &JsValue::from_f64(client as f64)) {
+            if let Err(e) = f.call3(&JsValue::NULL, &value, &JsValue::from_f64(client as f64), &bytes) {
                 console_error(&e);
             }
         }
@@ -242,52 +265,90 @@ fn empty_command() -> JsValue {
     interop::error("empty command")
 }
 
-/// One connection's calls, shared by `Redlet` (its own console client) and `RedletClient`.
+/// One connection's calls, shared by `Redlet` (its console client) and `RedletClient`.
+///
+/// `id` is `None` while the connection is closed. The console client is opened on first use and again after
+/// QUIT, as redis-cli reconnects when the next command is sent (`reopen`); a `RedletClient` stays closed.
 struct Conn {
     shared: SharedRef,
-    id: ClientId,
+    id: Cell<Option<ClientId>>,
+    reopen: bool,
 }
 
 impl Conn {
+    /// The client to run on, opening the console client if needed.
+    fn client(&self) -> Result<ClientId, JsValue> {
+        if let Some(id) = self.id.get() {
+            return Ok(id);
+        }
+        if !self.reopen {
+            return Err(interop::error("the client is closed"));
+        }
+        let id = self.shared.try_borrow_mut().map_err(|_| busy())?.connect();
+        self.id.set(Some(id));
+        Ok(id)
+    }
+
+    /// Runs a command; after QUIT the connection is closed once the reply is in hand.
     fn call(&self, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
-        run(&self.shared, self.id, argv)
+        let id = self.client()?;
+        let out = run(&self.shared, id, argv)?;
+        if out.closing {
+            self.close();
+        }
+        Ok(out)
     }
 
-    fn value(&self, argv: &[Vec<u8>]) -> Result<(JsValue, bool), JsValue> {
+    /// The reply as a JS value; `undefined` when the command blocked the client (its reply comes as a push).
+    fn value(&self, argv: &[Vec<u8>]) -> Result<JsValue, JsValue> {
         let out = self.call(argv)?;
-        let reply = out.reply.ok_or_else(empty_command)?;
-        Ok((interop::reply_to_js(&reply, out.resp)?, out.closing))
+        match out.reply {
+            Some(reply) => interop::reply_to_js(&reply, out.resp),
+            None if argv.is_empty() => Err(empty_command()),
+            None => Ok(JsValue::UNDEFINED),
+        }
     }
 
-    fn formatted(&self, line: &str) -> Result<(String, bool), JsValue> {
+    fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
+        self.value(&tokenize(line)?)
+    }
+
+    fn command(&self, args: &JsValue) -> Result<JsValue, JsValue> {
+        self.value(&interop::args_from_js(args)?)
+    }
+
+    fn formatted(&self, line: &str) -> Result<String, JsValue> {
         let argv = match split_args(line.as_bytes()) {
             Ok(argv) => argv,
-            Err(e) => return Ok((format!("{e}\n"), false)),
+            Err(e) => return Ok(format!("{e}\n")),
         };
         let out = self.call(&argv)?;
-        let text = out.reply.map_or_else(String::new, |r| format_console(&argv, &r, out.resp));
-        Ok((text, out.closing))
+        Ok(out.reply.map_or_else(String::new, |r| format_console(&argv, &r, out.resp)))
     }
 
-    fn resp(&self, line: &str) -> Result<(Uint8Array, bool), JsValue> {
+    fn resp(&self, line: &str) -> Result<Uint8Array, JsValue> {
         let argv = tokenize(line)?;
         let out = self.call(&argv)?;
         let bytes = out.reply.map_or_else(Vec::new, |r| r.to_resp(out.resp));
-        Ok((interop::bytes_to_uint8array(&bytes), out.closing))
+        Ok(interop::bytes_to_uint8array(&bytes))
     }
 
     fn prompt(&self) -> Result<String, JsValue> {
         let s = self.shared.try_borrow().map_err(|_| busy())?;
-        Ok(match s.engine.client(self.id).map_or(0, |c| c.db) {
+        let db = self.id.get().and_then(|id| s.engine.client(id)).map_or(0, |c| c.db);
+        Ok(match db {
             0 => "127.0.0.1:6379> ".into(),
             db => format!("127.0.0.1:6379[{db}]> "),
         })
     }
 
-    fn disconnect(&self) {
-        if let Ok(mut s) = self.shared.try_borrow_mut() {
-            s.engine.disconnect(self.id);
-            s.client_push.remove(&self.id);
+    /// Disconnects the client (a blocked one stops waiting). Idempotent.
+    fn close(&self) {
+        if let Some(id) = self.id.take() {
+            if let Ok(mut s) = self.shared.try_borrow_mut() {
+                s.engine.disconnect(id);
+                s.client_push.remove(&id);
+            }
         }
     }
 }
@@ -310,45 +371,36 @@ impl Redlet {
             config.maxmemory = bytes;
         }
         let clock = Clock { start: opts.clock_start.unwrap_or(real_now), real_base: real_now, offset: 0.0, manual: opts.manual_clock };
-        let mut shared = Shared { engine: Engine::new(config), clock, resp: opts.resp, on_push: None, client_push: BTreeMap::new() };
-        let id = shared.connect();
-        Ok(Redlet { conn: Conn { shared: Rc::new(RefCell::new(shared)), id } })
+        let shared = Shared { engine: Engine::new(config), clock, resp: opts.resp, on_push: None, client_push: BTreeMap::new() };
+        Ok(Redlet { conn: Conn { shared: Rc::new(RefCell::new(shared)), id: Cell::new(None), reopen: true } })
     }
 
     /// Runs one redis-cli line (`SET k "two words"`) on the console client and returns its reply as a JS value;
-    /// an error reply is thrown as an `Error` with Redis's text.
-    #[wasm_bindgen(unchecked_return_type = "RedisReply")]
-    pub fn exec(&mut self, line: &str) -> Result<JsValue, JsValue> {
-        let argv = tokenize(line)?;
-        let (value, closing) = self.conn.value(&argv)?;
-        self.reconnect_if(closing);
-        Ok(value)
+    /// an error reply is thrown as an `Error` with Redis's text. `undefined` when the command blocked the client
+    /// (BLPOP on an empty list): its reply comes later through `onPush`.
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
+        self.conn.exec(line)
     }
 
     /// Runs one command given as its arguments (`["SET", "k", bytes]`) on the console client.
-    #[wasm_bindgen(unchecked_return_type = "RedisReply")]
-    pub fn command(&mut self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
-        let argv = interop::args_from_js(&args)?;
-        let (value, closing) = self.conn.value(&argv)?;
-        self.reconnect_if(closing);
-        Ok(value)
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn command(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
+        self.conn.command(&args)
     }
 
     /// Runs one typed redis-cli line and returns what redis-cli would print for it (errors included, as
-    /// `(error) ...`). A blank line prints nothing.
+    /// `(error) ...`). A blank line, or a command that blocked the client, prints nothing.
     #[wasm_bindgen(js_name = execFormatted)]
-    pub fn exec_formatted(&mut self, line: &str) -> Result<String, JsValue> {
-        let (text, closing) = self.conn.formatted(line)?;
-        self.reconnect_if(closing);
-        Ok(text)
+    pub fn exec_formatted(&self, line: &str) -> Result<String, JsValue> {
+        self.conn.formatted(line)
     }
 
-    /// Runs one redis-cli line and returns the reply's RESP bytes, exactly as a server would send them.
+    /// Runs one redis-cli line and returns the reply's RESP bytes, exactly as a server would send them (none when
+    /// the command blocked the client).
     #[wasm_bindgen(js_name = execResp)]
-    pub fn exec_resp(&mut self, line: &str) -> Result<Uint8Array, JsValue> {
-        let (bytes, closing) = self.conn.resp(line)?;
-        self.reconnect_if(closing);
-        Ok(bytes)
+    pub fn exec_resp(&self, line: &str) -> Result<Uint8Array, JsValue> {
+        self.conn.resp(line)
     }
 
     /// Formats a reply value as redis-cli prints it (`(integer) 1`, `1) "a"`, `(error) ...`).
@@ -361,16 +413,16 @@ impl Redlet {
         self.conn.prompt()
     }
 
-    /// The console client's id (what CLIENT ID replies).
+    /// The console client's id (what CLIENT ID replies); opens the console client if it is not open.
     #[wasm_bindgen(getter)]
-    pub fn id(&self) -> f64 {
-        self.conn.id as f64
+    pub fn id(&self) -> Result<f64, JsValue> {
+        Ok(self.conn.client()? as f64)
     }
 
     /// Opens another client on the same data: its own selected database, name and protocol.
     pub fn connect(&self) -> Result<RedletClient, JsValue> {
         let id = self.conn.shared.try_borrow_mut().map_err(|_| busy())?.connect();
-        Ok(RedletClient { conn: Conn { shared: Rc::clone(&self.conn.shared), id }, closed: false })
+        Ok(RedletClient { conn: Conn { shared: Rc::clone(&self.conn.shared), id: Cell::new(Some(id)), reopen: false }, id })
     }
 
     /// Sets the callback for every client's pushes (pub/sub messages, replies of unblocked clients); null removes it.
@@ -383,7 +435,7 @@ impl Redlet {
     }
 
     /// Moves the virtual clock forward by `ms` and runs the time-driven work, so TTLs can be watched expiring
-    /// without waiting.
+    /// (and blocking commands timing out) without waiting.
     #[wasm_bindgen(js_name = advanceTime)]
     pub fn advance_time(&self, ms: f64) -> Result<(), JsValue> {
         tick(&self.conn.shared, ms)
@@ -395,7 +447,8 @@ impl Redlet {
         Ok(s.now_ms() as f64)
     }
 
-    /// Active expiry and other time-driven work; call it on a timer (Redis runs it 10 times a second).
+    /// Time-driven work: blocked clients' timeouts and active expiry. Call it on a timer (Redis runs it 10 times
+    /// a second).
     pub fn tick(&self) -> Result<(), JsValue> {
         tick(&self.conn.shared, 0.0)
     }
@@ -427,17 +480,6 @@ impl Redlet {
 }
 
 impl Redlet {
-    /// After QUIT the console client is replaced by a fresh one, as redis-cli reconnects.
-    fn reconnect_if(&mut self, closing: bool) {
-        if !closing {
-            return;
-        }
-        self.conn.disconnect();
-        if let Ok(mut s) = self.conn.shared.try_borrow_mut() {
-            self.conn.id = s.connect();
-        }
-    }
-
     /// The engine, for Rust callers (tests) that need what no JS method offers, such as queueing a push.
     pub fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> Option<T> {
         self.conn.shared.try_borrow_mut().ok().map(|mut s| f(&mut s.engine))
@@ -448,102 +490,70 @@ impl Redlet {
 #[wasm_bindgen]
 pub struct RedletClient {
     conn: Conn,
-    closed: bool,
+    /// The id it was opened with, still reported once closed.
+    id: ClientId,
 }
 
 #[wasm_bindgen]
 impl RedletClient {
     /// As `Redlet.exec`, on this client.
-    #[wasm_bindgen(unchecked_return_type = "RedisReply")]
-    pub fn exec(&mut self, line: &str) -> Result<JsValue, JsValue> {
-        self.check_open()?;
-        let argv = tokenize(line)?;
-        let (value, closing) = self.conn.value(&argv)?;
-        self.close_if(closing);
-        Ok(value)
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
+        self.conn.exec(line)
     }
 
     /// As `Redlet.command`, on this client.
-    #[wasm_bindgen(unchecked_return_type = "RedisReply")]
-    pub fn command(&mut self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
-        self.check_open()?;
-        let argv = interop::args_from_js(&args)?;
-        let (value, closing) = self.conn.value(&argv)?;
-        self.close_if(closing);
-        Ok(value)
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn command(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
+        self.conn.command(&args)
     }
 
     /// As `Redlet.execFormatted`, on this client.
     #[wasm_bindgen(js_name = execFormatted)]
-    pub fn exec_formatted(&mut self, line: &str) -> Result<String, JsValue> {
-        self.check_open()?;
-        let (text, closing) = self.conn.formatted(line)?;
-        self.close_if(closing);
-        Ok(text)
+    pub fn exec_formatted(&self, line: &str) -> Result<String, JsValue> {
+        self.conn.formatted(line)
     }
 
     /// As `Redlet.execResp`, on this client.
     #[wasm_bindgen(js_name = execResp)]
-    pub fn exec_resp(&mut self, line: &str) -> Result<Uint8Array, JsValue> {
-        self.check_open()?;
-        let (bytes, closing) = self.conn.resp(line)?;
-        self.close_if(closing);
-        Ok(bytes)
+    pub fn exec_resp(&self, line: &str) -> Result<Uint8Array, JsValue> {
+        self.conn.resp(line)
     }
 
     /// As `Redlet.prompt`, for this client's selected database.
     pub fn prompt(&self) -> Result<String, JsValue> {
-        self.check_open()?;
+        self.conn.client()?;
         self.conn.prompt()
     }
 
     /// This client's id (what CLIENT ID replies on it).
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> f64 {
-        self.conn.id as f64
+        self.id as f64
     }
 
     /// Whether the client was closed (`close()` or QUIT).
     #[wasm_bindgen(getter)]
     pub fn closed(&self) -> bool {
-        self.closed
+        self.conn.id.get().is_none()
     }
 
-    /// Sets the callback for this client's pushes; null removes it.
+    /// Sets the callback for this client's pushes (such as the reply of a blocking command); null removes it.
     #[wasm_bindgen(js_name = onPush)]
     pub fn on_push(&self, #[wasm_bindgen(unchecked_param_type = "ClientPushHandler | null")] callback: JsValue) -> Result<(), JsValue> {
-        self.check_open()?;
+        let id = self.conn.client()?;
         let cb = interop::callback_from_js(&callback)?;
         let mut s = self.conn.shared.try_borrow_mut().map_err(|_| busy())?;
         match cb {
-            Some(f) => s.client_push.insert(self.conn.id, f),
-            None => s.client_push.remove(&self.conn.id),
+            Some(f) => s.client_push.insert(id, f),
+            None => s.client_push.remove(&id),
         };
         Ok(())
     }
 
-    /// Closes the connection: the engine forgets the client (CLIENT LIST no longer shows it). Idempotent.
-    pub fn close(&mut self) {
-        if !self.closed {
-            self.conn.disconnect();
-            self.closed = true;
-        }
-    }
-}
-
-impl RedletClient {
-    fn check_open(&self) -> Result<(), JsValue> {
-        if self.closed {
-            Err(interop::error("the client is closed"))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// QUIT closes the client once its reply is delivered, as a server closes the connection.
-    fn close_if(&mut self, closing: bool) {
-        if closing {
-            self.close();
-        }
+    /// Closes the connection: the engine forgets the client (CLIENT LIST no longer shows it, a blocked command
+    /// stops waiting). Idempotent.
+    pub fn close(&self) {
+        self.conn.close();
     }
 }
