@@ -29,14 +29,29 @@ pub struct Config {
     /// `lfu-log-factor` and `lfu-decay-time` for the LFU counter.
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): the most fields a hash keeps in its
+    /// compact `listpack` encoding.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): the longest field or value it keeps there.
+    pub hash_max_listpack_value: usize,
     /// `notify-keyspace-events` as the bits of `notify`.
     pub notify_keyspace_events: u32,
     /// `appendonly`: stored for the host, which owns the AOF file.
     pub appendonly: bool,
     /// `save`: (seconds, changes) snapshot points, stored for the host, which owns the RDB file.
     pub save: Vec<(i64, i64)>,
+    /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): the most elements a sorted set keeps
+    /// in the compact encoding.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): the longest member it keeps there.
+    pub zset_max_listpack_value: usize,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
+    /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
+    /// Empty means none.
+    pub requirepass: Vec<u8>,
+    /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
+    pub dir: String,
 }
 
 impl Default for Config {
@@ -51,11 +66,18 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            // Redis 7.0.15's built-in defaults (the sample redis.conf lowers entries to 128).
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
             notify_keyspace_events: 0,
             appendonly: false,
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
             save: Vec::new(),
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            requirepass: Vec::new(),
+            dir: String::new(),
         }
     }
 }
@@ -192,6 +214,30 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "hash-max-listpack-entries",
+        immutable: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: set_hash_max_entries,
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        immutable: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: set_hash_max_value,
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        immutable: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: set_hash_max_entries,
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        immutable: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: set_hash_max_value,
+    },
+    Param {
         name: "hz",
         immutable: false,
         get: |c| c.hz.to_string(),
@@ -289,7 +335,55 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "zset-max-listpack-entries",
+        immutable: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: set_zset_max_entries,
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        immutable: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: set_zset_max_value,
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        immutable: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: set_zset_max_entries,
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        immutable: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: set_zset_max_value,
+    },
 ];
+
+fn set_hash_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+/// A memory config: `1kb` is 1024.
+fn set_hash_max_value(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
+    c.hash_max_listpack_value = check_range(n, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+fn set_zset_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+/// A memory config: `1kb` is 1024.
+fn set_zset_max_value(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
+    c.zset_max_listpack_value = check_range(n, 0, i64::MAX)? as usize;
+    Ok(())
+}
 
 /// Finds a parameter by name, ignoring case as Redis's config dictionary does.
 pub fn lookup(name: &[u8]) -> Option<&'static Param> {

@@ -37,50 +37,153 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Parses like Redis's `getDoubleFromObject`: `strtod` of the whole string, no leading space, no NaN.
+/// Parses like Redis's `getDoubleFromObject`: `strtod` of the whole string, no leading space, no NaN, and
+/// no out-of-range decimal (`strtod` sets ERANGE and returns ±HUGE_VAL, or 0 for an underflow, which Redis
+/// refuses; a denormal result is kept). A literal `inf` parses.
 pub fn parse_f64(s: &[u8]) -> Option<f64> {
-    let text = core::str::from_utf8(s).ok()?;
-    if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
+    if s.first().is_none_or(|c| is_c_space(*c)) {
         return None;
     }
-    let lower = text.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if unsigned.starts_with("nan") || lower.len() - unsigned.len() > 1 {
+    let parsed = strtod(s);
+    if parsed.consumed != s.len() || parsed.out_of_range || parsed.value.is_nan() {
         return None;
     }
-    // Rust accepts `infinity`/`inf` like strtod; it rejects hex floats, which strtod takes.
-    if let Some(hex) = unsigned.strip_prefix("0x") {
-        let neg = lower.starts_with('-');
-        return parse_hex_float(hex).map(|v| if neg { -v } else { v });
-    }
-    let v: f64 = lower.parse().ok()?;
-    if v.is_nan() {
-        None
-    } else {
-        Some(v)
-    }
+    Some(parsed.value)
 }
 
-/// `strtod`'s hexadecimal form: `1.8p3`, `ff`, `0.1p-2` (after the `0x`).
-fn parse_hex_float(s: &str) -> Option<f64> {
-    let (mant, exp) = match s.split_once('p') {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (s, 0),
+/// What C's `strtod` makes of the start of a string.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Strtod {
+    pub value: f64,
+    /// Bytes read (the `endptr` offset); 0 when nothing converts.
+    pub consumed: usize,
+    /// `errno == ERANGE` with a result of ±HUGE_VAL or zero: a finite number too large, or a nonzero one too
+    /// small for a double.
+    pub out_of_range: bool,
+}
+
+/// C's `isspace` in the C locale.
+pub fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// glibc's `strtod`: leading white space, an optional sign, then `inf`/`infinity`, `nan`/`nan(...)`, a hex
+/// float (`0x1.8p3`) or a decimal (`1.5e-3`, `.5`, `5.`), all case-insensitive; the longest prefix that
+/// reads as a number. Decimals are rounded correctly, as glibc does.
+pub fn strtod(s: &[u8]) -> Strtod {
+    let none = Strtod { value: 0.0, consumed: 0, out_of_range: false };
+    let mut i = s.iter().take_while(|c| is_c_space(**c)).count();
+    let negative = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
     };
-    let (int_part, frac_part) = mant.split_once('.').unwrap_or((mant, ""));
-    if int_part.is_empty() && frac_part.is_empty() {
-        return None;
+    let signed = |v: f64| if negative { -v } else { v };
+    let rest = s.get(i..).unwrap_or(b"");
+    let starts = |word: &[u8]| rest.get(..word.len()).is_some_and(|p| p.eq_ignore_ascii_case(word));
+    if starts(b"inf") {
+        let len = if starts(b"infinity") { 8 } else { 3 };
+        return Strtod { value: signed(f64::INFINITY), consumed: i + len, out_of_range: false };
     }
+    if starts(b"nan") {
+        let mut len = 3;
+        // `nan(n-char-sequence)`: the parenthesised part is consumed only when it is closed.
+        if rest.get(3) == Some(&b'(') {
+            let body = rest.get(4..).unwrap_or(b"");
+            let inner = body.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+            if body.get(inner) == Some(&b')') {
+                len = 4 + inner + 1;
+            }
+        }
+        return Strtod { value: signed(f64::NAN), consumed: i + len, out_of_range: false };
+    }
+    let hex_digit_at = |j: usize| rest.get(j).is_some_and(u8::is_ascii_hexdigit);
+    if starts(b"0x") && (hex_digit_at(2) || (rest.get(2) == Some(&b'.') && hex_digit_at(3))) {
+        let (value, len, nonzero) = hex_prefix(rest.get(2..).unwrap_or(b""));
+        let out_of_range = value.is_infinite() || (value == 0.0 && nonzero);
+        return Strtod { value: signed(value), consumed: i + 2 + len, out_of_range };
+    }
+    // A decimal: digits, an optional point and digits (at least one digit in all), then an exponent that
+    // counts only when it has digits.
+    let digits_at = |j: usize| rest.get(j..).unwrap_or(b"").iter().take_while(|c| c.is_ascii_digit()).count();
+    let int_digits = digits_at(0);
+    let mut len = int_digits;
+    let mut frac_digits = 0;
+    if rest.get(len) == Some(&b'.') {
+        frac_digits = digits_at(len + 1);
+        if int_digits + frac_digits > 0 {
+            len += 1 + frac_digits;
+        }
+    }
+    if int_digits + frac_digits == 0 {
+        return none;
+    }
+    let mantissa_end = len;
+    if matches!(rest.get(len), Some(b'e' | b'E')) {
+        let mut j = len + 1;
+        if matches!(rest.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let exp_digits = digits_at(j);
+        if exp_digits > 0 {
+            len = j + exp_digits;
+        }
+    }
+    let text = core::str::from_utf8(rest.get(..len).unwrap_or(b"")).unwrap_or("");
+    // Rust's parser rounds correctly like glibc's.
+    let value: f64 = text.parse().unwrap_or(0.0);
+    let nonzero = rest.get(..mantissa_end).unwrap_or(b"").iter().any(|c| matches!(c, b'1'..=b'9'));
+    let out_of_range = value.is_infinite() || (value == 0.0 && nonzero);
+    Strtod { value: signed(value), consumed: i + len, out_of_range }
+}
+
+/// A hex float after its `0x`: the value, the bytes read and whether any mantissa digit is nonzero.
+fn hex_prefix(s: &[u8]) -> (f64, usize, bool) {
+    let int_len = s.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    let mut len = int_len;
+    let mut frac: &[u8] = b"";
+    if s.get(len) == Some(&b'.') {
+        let tail = s.get(len + 1..).unwrap_or(b"");
+        let n = tail.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        frac = tail.get(..n).unwrap_or(b"");
+        len += 1 + n;
+    }
+    let int_part = s.get(..int_len).unwrap_or(b"");
+    let mut exp: i64 = 0;
+    if matches!(s.get(len), Some(b'p' | b'P')) {
+        let mut j = len + 1;
+        let neg = s.get(j) == Some(&b'-');
+        if matches!(s.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let digits = s.get(j..).unwrap_or(b"").iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 {
+            for &d in s.get(j..j + digits).unwrap_or(b"") {
+                exp = (exp * 10 + (d - b'0') as i64).min(100_000);
+            }
+            if neg {
+                exp = -exp;
+            }
+            len = j + digits;
+        }
+    }
+    let nonzero = int_part.iter().chain(frac).any(|&c| c != b'0');
     let mut v = 0f64;
-    for c in int_part.chars() {
-        v = v * 16.0 + c.to_digit(16)? as f64;
+    for &c in int_part {
+        v = v * 16.0 + (c as char).to_digit(16).unwrap_or(0) as f64;
     }
     let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        v += c.to_digit(16)? as f64 * scale;
+    for &c in frac {
+        v += (c as char).to_digit(16).unwrap_or(0) as f64 * scale;
         scale /= 16.0;
     }
-    Some(v * libm_pow2(exp))
+    (v * libm_pow2(exp.clamp(-5000, 5000) as i32), len, nonzero)
 }
 
 fn libm_pow2(exp: i32) -> f64 {
@@ -230,5 +333,34 @@ mod tests {
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1 "), None);
         assert_eq!(parse_f64(b"--1"), None);
+        assert_eq!(parse_f64(b"1e500"), None);
+        assert_eq!(parse_f64(b"1e-500"), None);
+        assert_eq!(parse_f64(b"0e-500"), Some(0.0));
+        assert_eq!(parse_f64(b"4.9e-324"), Some(4.9e-324));
+        assert_eq!(parse_f64(b"5."), Some(5.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"."), None);
+        assert_eq!(parse_f64(b"1e"), None);
+        assert_eq!(parse_f64(b"0x"), None);
+        assert_eq!(parse_f64(b"0x1p-3"), Some(0.125));
+        assert_eq!(parse_f64(b""), None);
+    }
+
+    #[test]
+    fn strtod_prefixes() {
+        let p = |s: &[u8]| {
+            let r = strtod(s);
+            (r.value, r.consumed)
+        };
+        assert_eq!(p(b" 1.5x"), (1.5, 4));
+        assert_eq!(p(b"1e+"), (1.0, 1));
+        assert_eq!(p(b"0x"), (0.0, 1));
+        assert_eq!(p(b"-Infinityx"), (f64::NEG_INFINITY, 9));
+        assert_eq!(p(b"infinit"), (f64::INFINITY, 3));
+        assert_eq!(p(b""), (0.0, 0));
+        assert_eq!(p(b"-"), (0.0, 0));
+        assert!(strtod(b"nan(12)").value.is_nan());
+        assert_eq!(strtod(b"nan(12)").consumed, 7);
+        assert_eq!(strtod(b"nan(12").consumed, 3);
     }
 }

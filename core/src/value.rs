@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::types::{Hash, List, Set, ZSet};
+use crate::types::{Hash, List, Set, Stream, ZSet};
 use crate::util::{parse_i64, Rng};
 
 /// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT: strings up to this length are embstr, longer ones raw.
@@ -17,6 +17,7 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Stream),
 }
 
 impl Value {
@@ -28,6 +29,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -39,6 +41,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(x) => x.encoding_name(),
         }
     }
 
@@ -50,6 +53,7 @@ impl Value {
             Value::Hash(h) => h.mem_usage(),
             Value::Set(s) => s.mem_usage(),
             Value::ZSet(z) => z.mem_usage(),
+            Value::Stream(x) => x.mem_usage(),
         }
     }
 }

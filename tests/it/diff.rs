@@ -14,6 +14,10 @@
 //! client's connection on both sides (`Engine::disconnect`); a later command on that client number connects
 //! anew. A blocked client takes no other command until its reply has been read with `!pushed`.
 //!
+//! The Redlet side is the engine in this process (`differential_suite`) or, with the same files, a
+//! `redlet-server` of its own per file reached over TCP (`differential_suite_over_tcp`): there a blocked
+//! command is only sent, `!pushed` reads the connection, and the harness waits on the server's INFO as on Redis's.
+//!
 //! Beside each `name.txt` the replies Redis gave are recorded in `name.expected` (`REDLET_RECORD=1` writes them),
 //! so the same cases run where no server is installed. With a server the recording must match it too.
 
@@ -26,6 +30,122 @@ use redlet_core::tokenize::split_args;
 use redlet_core::{ClientId, Config, Engine, Reply};
 
 use crate::redis::{required, Conn, RedisServer};
+use crate::server::RedletServer;
+
+/// Where the Redlet side of the suite runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Target {
+    /// The engine, called in this process.
+    InProcess,
+    /// A `redlet-server` over TCP, a fresh one per case file as the in-process side gets a fresh engine.
+    Tcp,
+}
+
+/// Redlet's end of one simulated connection.
+enum Ours {
+    Client(ClientId),
+    Conn(Conn),
+}
+
+/// The Redlet side of one case file.
+enum Redlet {
+    Engine {
+        engine: Box<Engine>,
+        /// Replies the engine pushed (unblocked clients), per client, not yet compared.
+        pushed: BTreeMap<ClientId, VecDeque<Vec<u8>>>,
+    },
+    Server {
+        server: RedletServer,
+        /// The counterpart of the Redis watcher, opened at the same step, so both servers count the same clients.
+        watcher: Option<Conn>,
+    },
+}
+
+impl Redlet {
+    fn start(target: Target) -> Redlet {
+        match target {
+            Target::InProcess => Redlet::Engine { engine: Box::new(Engine::new(Config::default())), pushed: BTreeMap::new() },
+            Target::Tcp => Redlet::Server { server: RedletServer::start(), watcher: None },
+        }
+    }
+
+    fn connect(&mut self) -> Ours {
+        match self {
+            Redlet::Engine { engine, .. } => Ours::Client(engine.connect(now_ms())),
+            Redlet::Server { server, .. } => Ours::Conn(server.connect().expect("connect to redlet-server")),
+        }
+    }
+
+    /// Runs one command. Over TCP a blocking (`!noreply`) command is only sent: its reply is read by `pushed`.
+    /// After QUIT the client connects anew, as the Redis side does.
+    fn command(&mut self, ours: &mut Ours, args: &[&[u8]], noreply: bool) -> Vec<u8> {
+        let quit = args.first().is_some_and(|n| n.eq_ignore_ascii_case(b"QUIT"));
+        match (self, ours) {
+            (Redlet::Engine { engine, .. }, Ours::Client(id)) => {
+                let reply = engine.execute_resp(*id, args, now_ms()).unwrap_or_default();
+                if engine.is_closing(*id) {
+                    engine.disconnect(*id);
+                    *id = engine.connect(now_ms());
+                }
+                reply
+            }
+            (Redlet::Server { server, .. }, ours) => {
+                let Ours::Conn(conn) = ours else { return Vec::new() };
+                let result = if noreply { conn.send(args).map(|()| Vec::new()) } else { conn.call(args) };
+                let reply = result.unwrap_or_else(|e| format!("<redlet-server: {e}>").into_bytes());
+                if quit || reply.starts_with(b"<redlet-server") {
+                    *ours = Ours::Conn(server.connect().expect("reconnect to redlet-server"));
+                }
+                reply
+            }
+            (Redlet::Engine { .. }, Ours::Conn(_)) => Vec::new(),
+        }
+    }
+
+    /// The client's next pushed reply (an unblocked client's), or empty when there is none.
+    fn pushed(&mut self, ours: &mut Ours) -> Vec<u8> {
+        match (self, ours) {
+            (Redlet::Engine { engine, pushed }, Ours::Client(id)) => {
+                engine.tick(now_ms());
+                for (client, reply) in engine.drain_pushes() {
+                    let bytes = reply.to_resp(engine.resp_of(client));
+                    pushed.entry(client).or_default().push_back(bytes);
+                }
+                pushed.get_mut(id).and_then(VecDeque::pop_front).unwrap_or_default()
+            }
+            (Redlet::Server { .. }, Ours::Conn(conn)) => match conn.read_reply_within(Duration::from_secs(1)) {
+                Ok(reply) => reply.unwrap_or_default(),
+                Err(e) => format!("<redlet-server: {e}>").into_bytes(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn close(&mut self, ours: Ours) {
+        if let (Redlet::Engine { engine, pushed }, Ours::Client(id)) = (self, ours) {
+            engine.disconnect(id);
+            pushed.remove(&id);
+        }
+    }
+
+    /// INFO's `blocked_clients` as the Redlet side should now show it: the engine knows; over TCP it is the
+    /// clients whose blocking command has not been answered by a `!pushed` yet.
+    fn blocked(&self, sides: &BTreeMap<u32, Side>) -> usize {
+        match self {
+            Redlet::Engine { engine, .. } => engine.blocking.len(),
+            Redlet::Server { .. } => sides.values().filter(|s| s.blocked).count(),
+        }
+    }
+
+    /// Over TCP: waits until redlet-server's INFO clients shows `line`, so the next command on another connection
+    /// cannot overtake a block or a disconnect. In process there is nothing to wait for.
+    fn settle(&mut self, line: &str) {
+        if let Redlet::Server { server, watcher } = self {
+            let conn = watcher.get_or_insert_with(|| server.connect().expect("connect to redlet-server"));
+            wait_info(conn, line);
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Marker {
@@ -283,15 +403,19 @@ const RESET: &[&[&str]] = &[
     &["CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"],
     &["CONFIG", "SET", "hz", "10", "proto-max-bulk-len", "536870912", "notify-keyspace-events", ""],
     &["CONFIG", "SET", "lfu-log-factor", "10", "lfu-decay-time", "1", "set-max-intset-entries", "512"],
-    &["CONFIG", "SET", "hash-max-listpack-entries", "128", "hash-max-listpack-value", "64"],
+    // The binary's built-in defaults, which a server started without a config file (the oracle) has: 512 hash
+    // entries, although the sample redis.conf lowers that to 128.
+    &["CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64"],
     &["CONFIG", "SET", "zset-max-listpack-entries", "128", "zset-max-listpack-value", "64"],
     &["CONFIG", "SET", "list-max-listpack-size", "-2", "list-compress-depth", "0"],
 ];
 
 /// Both sides of one simulated connection.
 struct Side {
-    id: ClientId,
+    ours: Ours,
     conn: Option<Conn>,
+    /// Sent a blocking command whose reply no `!pushed` has read yet.
+    blocked: bool,
 }
 
 #[derive(Default)]
@@ -301,7 +425,9 @@ struct Tally {
     differences: Vec<String>,
 }
 
-fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut Tally) {
+fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Target, tally: &mut Tally) {
+    // The in-process run owns the recordings; the TCP run only reads them.
+    let owns_recording = target == Target::InProcess;
     let text = std::fs::read_to_string(path).expect("read case file");
     let steps = parse_case(path, &text);
     let expected_path = path.with_extension("expected");
@@ -320,16 +446,15 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
     // A side connection to watch Redis block and drop clients, opened by the first `!noreply` or `!close`
     // (so files without them see exactly their own clients in INFO and CLIENT LIST).
     let mut watcher: Option<Conn> = None;
-    let mut watch = |line: String| {
+    let mut redlet = Redlet::start(target);
+    let mut watch = |redlet: &mut Redlet, line: String| {
         if let Some(s) = server {
             let conn = watcher.get_or_insert_with(|| s.connect().expect("connect to redis-server"));
             wait_info(conn, &line);
         }
+        redlet.settle(&line);
     };
-    let mut engine = Engine::new(Config::default());
     let mut sides: BTreeMap<u32, Side> = BTreeMap::new();
-    // Replies the engine pushed (unblocked clients), per client, not yet compared.
-    let mut pushed: BTreeMap<ClientId, VecDeque<Vec<u8>>> = BTreeMap::new();
     let mut current = 1u32;
     let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
     let mut index = 0usize;
@@ -346,26 +471,22 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
             }
             Step::Close => {
                 if let Some(side) = sides.remove(&current) {
-                    engine.disconnect(side.id);
-                    pushed.remove(&side.id);
+                    redlet.close(side.ours);
                     drop(side.conn);
                     // Let Redis see the connection go before the next command arrives on another one: it has one
                     // client more than the engine, the watcher.
-                    watch(format!("connected_clients:{}", engine.clients.len() + 1));
+                    watch(&mut redlet, format!("connected_clients:{}", sides.len() + 1));
                 }
                 continue;
             }
             Step::Pushed { line_no } => {
                 let side = sides.entry(current).or_insert_with(|| Side {
-                    id: engine.connect(now_ms()),
+                    ours: redlet.connect(),
                     conn: server.map(|s| s.connect().expect("connect to redis-server")),
+                    blocked: false,
                 });
-                engine.tick(now_ms());
-                for (client, reply) in engine.drain_pushes() {
-                    let bytes = reply.to_resp(engine.resp_of(client));
-                    pushed.entry(client).or_default().push_back(bytes);
-                }
-                let ours = pushed.get_mut(&side.id).and_then(VecDeque::pop_front).unwrap_or_default();
+                side.blocked = false;
+                let ours = redlet.pushed(&mut side.ours);
                 let theirs = side.conn.as_mut().map(|conn| {
                     conn.read_reply_within(Duration::from_secs(1))
                         .unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()))
@@ -375,21 +496,17 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
             }
             Step::Command { line_no, text, marker, argv } => {
                 let side = sides.entry(current).or_insert_with(|| Side {
-                    id: engine.connect(now_ms()),
+                    ours: redlet.connect(),
                     conn: server.map(|s| s.connect().expect("connect to redis-server")),
+                    blocked: false,
                 });
                 let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-                let ours = engine.execute_resp(side.id, &args, now_ms()).unwrap_or_default();
-                if engine.is_closing(side.id) {
-                    engine.disconnect(side.id);
-                    side.id = engine.connect(now_ms());
-                }
+                let noreply = marker == Marker::NoReply;
+                let ours = redlet.command(&mut side.ours, &args, noreply);
+                side.blocked |= noreply;
                 let theirs = match (side.conn.as_mut(), server) {
-                    (Some(conn), Some(_)) if marker == Marker::NoReply => {
+                    (Some(conn), Some(_)) if noreply => {
                         conn.send(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
-                        // Another connection's next command must not overtake this one: wait until Redis has
-                        // as many blocked clients as the engine.
-                        watch(format!("blocked_clients:{}", engine.blocking.len()));
                         Some(Vec::new())
                     }
                     (Some(conn), Some(s)) => {
@@ -401,6 +518,12 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                     }
                     _ => None,
                 };
+                if noreply {
+                    // Another connection's next command must not overtake this one: wait until Redis (and a
+                    // redlet-server) has as many blocked clients as the engine.
+                    let blocked = redlet.blocked(&sides);
+                    watch(&mut redlet, format!("blocked_clients:{blocked}"));
+                }
                 (line_no, text, marker, ours, theirs)
             }
         };
@@ -426,7 +549,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
                 escape(&ours)
             ));
         }
-        if server.is_some() && !record {
+        if server.is_some() && !record && owns_recording {
             let stale = match recorded.as_ref().and_then(|r| r.get(index)) {
                 Some((cmd, reply)) => *cmd != text || !matches(&marker, reply, &theirs),
                 None => true,
@@ -447,7 +570,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, tally: &mut
         rows.push((text, kept.unwrap_or(theirs)));
         index += 1;
     }
-    if server.is_some() {
+    if server.is_some() && owns_recording {
         if record {
             write_expected(&expected_path, &rows);
         } else if recorded.as_ref().is_some_and(|r| r.len() != rows.len()) {
@@ -475,6 +598,16 @@ pub fn cases_dir() -> PathBuf {
 
 #[test]
 fn differential_suite() {
+    suite(Target::InProcess);
+}
+
+/// The same case files against a `redlet-server` over TCP: the server must add no difference of its own.
+#[test]
+fn differential_suite_over_tcp() {
+    suite(Target::Tcp);
+}
+
+fn suite(target: Target) {
     let server = RedisServer::start();
     if server.is_none() && required() {
         panic!("REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
@@ -486,11 +619,11 @@ fn differential_suite() {
         if !filter.is_empty() && !path.to_string_lossy().contains(&filter) {
             continue;
         }
-        run_file(&path, server.as_ref(), record, &mut tally);
+        run_file(&path, server.as_ref(), record && target == Target::InProcess, target, &mut tally);
     }
     let against = if server.is_some() { "a live redis-server" } else { "recorded redis-server replies" };
     println!(
-        "differential: {} case files, {} commands against {against}, {} differed",
+        "differential ({target:?}): {} case files, {} commands against {against}, {} differed",
         tally.files,
         tally.commands,
         tally.differences.len()

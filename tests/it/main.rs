@@ -4,3 +4,4 @@ mod console;
 mod diff;
 mod prop;
 mod redis;
+mod server;

@@ -140,6 +140,19 @@ const SHAPES: &[(&str, &str)] = &[
     ("RPOPLPUSH", "k k"), ("LMPOP", "2 k k LEFT"),
     ("SADD", "k v+"), ("SREM", "k v+"), ("SISMEMBER", "k v"), ("SMISMEMBER", "k v+"), ("SCARD", "k"),
     ("SMOVE", "k k v"), ("SINTERCARD", "2 k k"),
+    ("GEOADD", "k lon lat v"), ("GEOADD", "k CH lon lat v lon lat v"), ("GEOADD", "k NX lon lat v"),
+    ("GEOADD", "k XX lon lat v"), ("GEODIST", "k v v"), ("GEODIST", "k v v km"), ("GEOPOS", "k v+"),
+    ("GEOHASH", "k v+"),
+    // Streams with explicit IDs only: automatic IDs come from the clock.
+    ("XADD", "k 1-1 v v"), ("XADD", "k 5 v v v v"), ("XADD", "k 7-* v v"), ("XADD", "k MAXLEN n 9-9 v v"),
+    ("XADD", "k NOMKSTREAM 3-0 v v"), ("XADD", "k MINID i 12 v v"), ("XLEN", "k"), ("XRANGE", "k - +"),
+    ("XRANGE", "k i +"), ("XRANGE", "k - + COUNT n"), ("XDEL", "k 1-1"), ("XDEL", "k 5 9-9"), ("XTRIM", "k MAXLEN n"),
+    ("XTRIM", "k MINID 6"),
+    ("SETBIT", "k i n"), ("GETBIT", "k i"), ("BITCOUNT", "k"), ("BITCOUNT", "k i i"), ("BITCOUNT", "k i i BIT"),
+    ("BITPOS", "k n"), ("BITPOS", "k n i"), ("BITPOS", "k n i i"), ("BITPOS", "k n i i BIT"),
+    ("BITOP", "AND k k k"), ("BITOP", "OR k k+"), ("BITOP", "XOR k k k"), ("BITOP", "NOT k k"),
+    ("BITFIELD", "k GET i8 i"), ("BITFIELD", "k SET u8 i n"), ("BITFIELD", "k INCRBY i16 i n GET u4 i"),
+    ("BITFIELD", "k OVERFLOW SAT INCRBY u4 i n"), ("BITFIELD", "k OVERFLOW FAIL INCRBY i8 i n"), ("BITFIELD_RO", "k GET u8 i"),
 ];
 const KEYS: &[&str] = &["a", "b", "c", "n"];
 const VALUES: &[&str] = &["1", "-7", "10.5", "hello", "", "9223372036854775806", "0.1", "abc123", "3e2", "42"];
@@ -159,6 +172,9 @@ fn random_deterministic_command(g: &mut Gen) -> Vec<String> {
                 "i" => g.pick(&["0", "1", "-1", "3", "-3", "100", "x"]).to_string(),
                 // Expiry values that cannot race the clock: far future, already past, or invalid.
                 "e" => g.pick(&["100000", "0", "-5", "x", "9223372036854775807"]).to_string(),
+                // Coordinates: valid ones mostly, and a few out of range or not numbers.
+                "lon" => g.pick(&["13.361389", "-122.27652", "0", "180", "-180", "15.08", "181", "x"]).to_string(),
+                "lat" => g.pick(&["38.115556", "37.805186", "0", "85.05112878", "-85.05112878", "37.5", "86", "x"]).to_string(),
                 literal => literal.to_string(),
             };
             argv.push(arg);

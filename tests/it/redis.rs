@@ -46,10 +46,7 @@ impl RedisServer {
     }
 
     pub fn connect(&self) -> std::io::Result<Conn> {
-        let stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: Vec::new() })
+        Conn::connect(self.port)
     }
 }
 
@@ -67,6 +64,14 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// A connection to a RESP server on a loopback port (redis-server or redlet-server).
+    pub fn connect(port: u16) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn { stream, buf: Vec::new() })
+    }
+
     /// Sends one command and reads exactly one reply, returned as the raw bytes Redis sent.
     pub fn call(&mut self, argv: &[&[u8]]) -> std::io::Result<Vec<u8>> {
         self.stream.write_all(&encode_command(argv))?;

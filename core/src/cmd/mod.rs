@@ -7,13 +7,20 @@
 use crate::engine::{Ctx, Engine};
 use crate::reply::Reply;
 
+pub mod bitmap;
 pub mod connection;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
+pub mod stream;
 pub mod string;
+pub mod tx;
 pub mod zset;
 
 pub type Handler = fn(&mut Engine, &Ctx) -> Reply;
@@ -24,7 +31,14 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     list::HANDLERS,
     hash::HANDLERS,
     set::HANDLERS,
+    sort::HANDLERS,
     zset::HANDLERS,
+    stream::HANDLERS,
+    bitmap::HANDLERS,
+    hll::HANDLERS,
+    geo::HANDLERS,
+    pubsub::HANDLERS,
+    tx::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
 ];

@@ -1,0 +1,5 @@
+//! HyperLogLog commands on string values (Redis's hyperloglog.c).
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

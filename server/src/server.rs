@@ -1,0 +1,537 @@
+//! The event loop: one thread owns the engine and every connection, as Redis's `aeMain` does.
+//!
+//! Each turn of the loop waits for readiness (epoll through mio), reads what connections sent, runs every
+//! complete command in arrival order, delivers the engine's pushes, then writes each connection's pending
+//! replies in one go. `Engine::tick` runs `hz` times a second (10 by default, Redis's `hz`).
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use redlet_core::{ClientId, Config, Engine};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+
+use crate::cli::{Options, OutputLimit};
+use redlet_core::resp::{parse_command, Limits};
+
+const SIGNALS: Token = Token(usize::MAX - 1);
+/// Tokens below this are listeners; a client's token is `FIRST_CLIENT + its slot`.
+const FIRST_CLIENT: usize = 1 << 16;
+/// One `read` call's size: Redis's PROTO_IOBUF_LEN is 16 KiB; larger reads cost fewer calls for big values.
+const READ_CHUNK: usize = 64 * 1024;
+/// Bytes taken from one connection per turn of the loop, so a fast sender cannot starve the others;
+/// a connection that had more is read again on the next turn without waiting.
+const READ_BUDGET: usize = 1 << 20;
+/// Redis's `client-query-buffer-limit`: unparsed input beyond this closes the connection (without a reply, as Redis).
+const QUERY_BUFFER_LIMIT: usize = 1 << 30;
+/// An output buffer grown past this by a big reply is given back once flushed.
+const OUTPUT_KEEP: usize = 1 << 20;
+
+/// One connection's I/O state; what the engine knows of it lives in the engine under `id`.
+struct Conn {
+    id: ClientId,
+    stream: TcpStream,
+    /// Bytes received and not yet consumed by a complete command.
+    input: Vec<u8>,
+    /// Encoded replies not yet written; `output[..sent]` already went out.
+    output: Vec<u8>,
+    sent: usize,
+    /// Read no more; close once the output is written (QUIT, a protocol error, the peer's end of stream).
+    close_after_reply: bool,
+    /// Close at the next opportunity, dropping unsent output (output limit, write error, killed).
+    close_now: bool,
+    /// When the unsent output first went past the soft limit, if it still is.
+    over_soft_since: Option<Instant>,
+    /// Already in the list of connections to flush this turn.
+    queued: bool,
+    /// Waits in a blocking command (BLPOP...): its further input stays unparsed until the engine answers it.
+    blocked: bool,
+}
+
+impl Conn {
+    fn pending(&self) -> usize {
+        self.output.len() - self.sent
+    }
+}
+
+pub struct Server {
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    signals: Signals,
+    engine: Engine,
+    /// Connections by slot; a slot is reused after its connection is closed.
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    by_id: HashMap<ClientId, usize>,
+    /// Slots with output to write (or to close) at the end of this turn.
+    to_flush: Vec<usize>,
+    /// Slots whose read budget ran out with data possibly left in the socket.
+    to_read: Vec<usize>,
+    /// Slots just unblocked, whose pending input runs at the end of the turn (Redis's processUnblockedClients).
+    unblocked: Vec<usize>,
+    /// Set after a CLIENT command: the engine may have marked other clients for closing (CLIENT KILL).
+    check_closing: bool,
+    maxclients: usize,
+    output_limit: OutputLimit,
+    /// The buffer every `read` goes through, allocated once (not zeroed again for each small request).
+    read_buf: Vec<u8>,
+}
+
+/// The wall clock in unix milliseconds: the only time the engine is given.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Server {
+    /// Binds every address and sets the engine up from the options. Nothing is served until `run`.
+    pub fn bind(opts: &Options) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let mut listeners = Vec::new();
+        for (i, host) in opts.bind.iter().enumerate() {
+            // As in redis.conf, a leading `-` makes an address optional: failing to bind it is not fatal.
+            let (optional, host) = match host.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, host.as_str()),
+            };
+            match bind_one(host, opts.port) {
+                Ok(mut l) => {
+                    poll.registry().register(&mut l, Token(i), Interest::READABLE)?;
+                    listeners.push(l);
+                }
+                Err(_) if optional => {}
+                Err(e) => return Err(io::Error::new(e.kind(), format!("could not bind {host}:{}: {e}", opts.port))),
+            }
+        }
+        if listeners.is_empty() {
+            return Err(io::Error::other("no address to listen on"));
+        }
+        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+
+        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id());
+        let mut config = Config { seed, ..Config::default() };
+        if let Some(m) = opts.maxmemory {
+            config.maxmemory = m;
+        }
+        if let Some(p) = &opts.requirepass {
+            config.requirepass = p.clone();
+        }
+        config.dir = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Server {
+            poll,
+            listeners,
+            signals,
+            engine: Engine::new(config),
+            conns: Vec::new(),
+            free: Vec::new(),
+            by_id: HashMap::new(),
+            to_flush: Vec::new(),
+            to_read: Vec::new(),
+            unblocked: Vec::new(),
+            check_closing: false,
+            maxclients: opts.maxclients,
+            output_limit: opts.output_limit,
+            read_buf: vec![0; READ_CHUNK],
+        })
+    }
+
+    /// The addresses actually listened on (port 0 resolved).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_tick = Instant::now() + self.tick_interval();
+        loop {
+            let timeout = if self.to_read.is_empty() {
+                next_tick.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            // Connections left with data last turn are read after this turn's events, once each.
+            let carried = std::mem::take(&mut self.to_read);
+            let mut shutdown = false;
+            for ev in events.iter() {
+                match ev.token() {
+                    SIGNALS => shutdown |= self.signalled(),
+                    Token(t) if t < FIRST_CLIENT => self.accept(t),
+                    Token(t) => {
+                        let slot = t - FIRST_CLIENT;
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.read(slot);
+                        }
+                        if ev.is_writable() || ev.is_write_closed() {
+                            self.queue(slot);
+                        }
+                    }
+                }
+            }
+            for slot in carried {
+                self.read(slot);
+            }
+            if Instant::now() >= next_tick {
+                // Blocked clients' deadlines and active expiry; timed-out clients get their replies as pushes.
+                self.engine.tick(now_ms());
+                self.deliver_pushes();
+                self.check_clients();
+                next_tick = Instant::now() + self.tick_interval();
+            }
+            self.run_unblocked();
+            if std::mem::take(&mut self.check_closing) {
+                self.check_clients();
+            }
+            self.flush_all();
+            if shutdown {
+                return Ok(());
+            }
+        }
+    }
+
+    fn tick_interval(&self) -> Duration {
+        Duration::from_millis(1000 / u64::from(self.engine.config.hz.clamp(1, 500)))
+    }
+
+    fn signalled(&mut self) -> bool {
+        let mut stop = false;
+        for sig in self.signals.pending() {
+            let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+            let mut out = io::stdout();
+            let _ = writeln!(out, "Received {name} scheduling shutdown...");
+            let _ = out.flush();
+            stop = true;
+        }
+        stop
+    }
+
+    fn accept(&mut self, listener: usize) {
+        loop {
+            let Some(l) = self.listeners.get(listener) else { return };
+            match l.accept() {
+                Ok((stream, peer)) => self.add_client(stream, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Out of descriptors and the like: the pending connection waits for the next readiness.
+                    log!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_client(&mut self, mut stream: TcpStream, peer: SocketAddr) {
+        if self.by_id.len() >= self.maxclients {
+            // Redis's answer past maxclients, written best-effort before the socket is dropped.
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        let registered = self.poll.registry().register(&mut stream, Token(FIRST_CLIENT + slot), Interest::READABLE | Interest::WRITABLE);
+        if let Err(e) = registered {
+            log!("Registering client connection: {e}");
+            self.free.push(slot);
+            return;
+        }
+        let id = self.engine.connect(now_ms());
+        if let Some(c) = self.engine.client_mut(id) {
+            // The peer and local addresses as Redis formats them (`[::1]:port` for IPv6), for CLIENT LIST.
+            c.addr = peer.to_string();
+            c.laddr = local;
+        }
+        self.by_id.insert(id, slot);
+        if let Some(cell) = self.conns.get_mut(slot) {
+            *cell = Some(Conn {
+                id,
+                stream,
+                input: Vec::new(),
+                output: Vec::new(),
+                sent: 0,
+                close_after_reply: false,
+                close_now: false,
+                over_soft_since: None,
+                queued: false,
+                blocked: false,
+            });
+        }
+    }
+
+    /// Reads what the connection sent (up to the budget), then runs every complete command in it.
+    fn read(&mut self, slot: usize) {
+        let Some(Some(c)) = self.conns.get_mut(slot) else { return };
+        if c.close_after_reply || c.close_now {
+            return;
+        }
+        let mut chunk = std::mem::take(&mut self.read_buf);
+        chunk.resize(READ_CHUNK, 0);
+        let mut budget = READ_BUDGET;
+        let mut eof = false;
+        loop {
+            match c.stream.read(&mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.input.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    budget = budget.saturating_sub(n);
+                    if budget == 0 {
+                        self.to_read.push(slot);
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    c.close_now = true;
+                    break;
+                }
+            }
+        }
+        self.read_buf = chunk;
+        self.process_input(slot);
+        if let Some(Some(c)) = self.conns.get_mut(slot) {
+            // The peer finished sending: what it sent has run; its replies still go out before we close
+            // (`printf 'PING\r\n' | nc` gets its PONG, as from Redis).
+            if eof {
+                c.close_after_reply = true;
+            }
+            if c.input.len() > QUERY_BUFFER_LIMIT {
+                log!("Closing client that reached max query buffer length (qbuf={})", c.input.len());
+                c.close_now = true;
+            }
+        }
+        self.queue(slot);
+    }
+
+    /// Runs every complete command at the front of the connection's input, in order.
+    /// A command runs only once all of it has arrived, so a client that vanishes mid-command changes nothing.
+    fn process_input(&mut self, slot: usize) {
+        // Read per call: CONFIG SET proto-max-bulk-len applies to the next request.
+        let max_bulk = i64::try_from(self.engine.config.proto_max_bulk_len).unwrap_or(i64::MAX);
+        let limits = Limits { proto_max_bulk_len: max_bulk, ..Limits::default() };
+        let mut used_total = 0;
+        loop {
+            let Some(Some(c)) = self.conns.get_mut(slot) else { return };
+            if c.close_after_reply || c.close_now || c.blocked {
+                break;
+            }
+            let rest = c.input.get(used_total..).unwrap_or_default();
+            match parse_command(rest, &limits) {
+                Ok(Some((argv, used))) => {
+                    used_total += used;
+                    self.run_command(slot, &argv);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // Redis answers a protocol error and closes that connection only; commands before it have run.
+                    c.output.extend_from_slice(&e.reply_bytes());
+                    c.close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        if let Some(Some(c)) = self.conns.get_mut(slot) {
+            c.input.drain(..used_total.min(c.input.len()));
+        }
+    }
+
+    fn run_command(&mut self, slot: usize, argv: &[Vec<u8>]) {
+        let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+        let Some(name) = args.first() else { return };
+        let Some(Some(c)) = self.conns.get_mut(slot) else { return };
+        if name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:") {
+            // Redis's securityWarningCommand: an HTTP request sent to the port (a browser tricked into
+            // talking to a local Redis) drops the connection at once, without any reply.
+            log!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. Connection aborted.");
+            c.close_now = true;
+            return;
+        }
+        if name.eq_ignore_ascii_case(b"client") {
+            self.check_closing = true;
+        }
+        let id = c.id;
+        let reply = self.engine.execute(id, &args, now_ms());
+        // Pushes the command caused go out before its reply, as Redis appends them while the command runs
+        // (a RESP3 client publishing to a channel it subscribes to gets the message, then the count).
+        self.deliver_pushes();
+        let resp = self.engine.resp_of(id);
+        let closing = self.engine.is_closing(id);
+        let blocked = self.engine.is_blocked(id);
+        let Some(Some(c)) = self.conns.get_mut(slot) else { return };
+        if let Some(reply) = reply {
+            reply.encode(resp, &mut c.output);
+        }
+        // A blocking command that found nothing has no reply yet: it comes as a push when the client is served
+        // or times out, and until then the connection's next commands wait (Redis stops processing its input).
+        c.blocked = blocked;
+        if closing {
+            // QUIT (and CLIENT KILL of oneself): the reply is written, then the connection closes;
+            // commands pipelined after it are not run.
+            c.close_after_reply = true;
+        }
+        check_output_limit(c, &self.output_limit);
+    }
+
+    /// Appends the engine's pending pushes (pub/sub messages, replies of unblocked clients) to their connections.
+    fn deliver_pushes(&mut self) {
+        for (id, push) in self.engine.drain_pushes() {
+            let Some(&slot) = self.by_id.get(&id) else { continue };
+            let resp = self.engine.resp_of(id);
+            let still_blocked = self.engine.is_blocked(id);
+            if let Some(Some(c)) = self.conns.get_mut(slot) {
+                push.encode(resp, &mut c.output);
+                check_output_limit(c, &self.output_limit);
+                if c.blocked && !still_blocked {
+                    c.blocked = false;
+                    self.unblocked.push(slot);
+                }
+                if !c.queued {
+                    c.queued = true;
+                    self.to_flush.push(slot);
+                }
+            }
+        }
+    }
+
+    /// Runs the input that waited behind the blocking commands of clients the engine has since answered.
+    /// Their commands may unblock others in turn; those run in the same loop.
+    fn run_unblocked(&mut self) {
+        while !self.unblocked.is_empty() {
+            // First unblocked, first run, as Redis's list of unblocked clients.
+            let slot = self.unblocked.remove(0);
+            self.process_input(slot);
+            self.queue(slot);
+        }
+    }
+
+    /// Closes what the engine closed (CLIENT KILL) and applies the soft output limit's time.
+    fn check_clients(&mut self) {
+        for slot in 0..self.conns.len() {
+            let Some(Some(c)) = self.conns.get_mut(slot) else { continue };
+            if self.engine.client(c.id).is_none() {
+                c.close_now = true;
+            } else if self.engine.is_closing(c.id) {
+                c.close_after_reply = true;
+            }
+            check_output_limit(c, &self.output_limit);
+            if (c.close_now || c.close_after_reply) && !c.queued {
+                c.queued = true;
+                self.to_flush.push(slot);
+            }
+        }
+    }
+
+    fn queue(&mut self, slot: usize) {
+        if let Some(Some(c)) = self.conns.get_mut(slot) {
+            if !c.queued {
+                c.queued = true;
+                self.to_flush.push(slot);
+            }
+        }
+    }
+
+    /// Writes every queued connection's output (one write per connection per turn when the socket takes it all),
+    /// then closes those that are done.
+    fn flush_all(&mut self) {
+        for slot in std::mem::take(&mut self.to_flush) {
+            let Some(Some(c)) = self.conns.get_mut(slot) else { continue };
+            c.queued = false;
+            if !c.close_now {
+                write_out(c);
+            }
+            if c.close_now || (c.close_after_reply && c.pending() == 0) {
+                self.close(slot);
+            }
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        let Some(cell) = self.conns.get_mut(slot) else { return };
+        let Some(mut c) = cell.take() else { return };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        self.engine.disconnect(c.id);
+        self.by_id.remove(&c.id);
+        self.to_read.retain(|&s| s != slot);
+        self.unblocked.retain(|&s| s != slot);
+        self.free.push(slot);
+    }
+}
+
+/// Writes as much pending output as the socket takes; a writable event brings the rest later.
+fn write_out(c: &mut Conn) {
+    while c.sent < c.output.len() {
+        match c.stream.write(c.output.get(c.sent..).unwrap_or_default()) {
+            Ok(0) => {
+                c.close_now = true;
+                return;
+            }
+            Ok(n) => c.sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                c.close_now = true;
+                return;
+            }
+        }
+    }
+    if c.sent == c.output.len() {
+        c.output.clear();
+        c.sent = 0;
+        c.over_soft_since = None;
+        if c.output.capacity() > OUTPUT_KEEP {
+            c.output.shrink_to(16 * 1024);
+        }
+    } else if c.sent >= OUTPUT_KEEP && c.sent * 2 >= c.output.len() {
+        // Drop the written front so a long-lived slow reader's buffer does not only ever grow.
+        c.output.drain(..c.sent);
+        c.sent = 0;
+    }
+}
+
+/// Redis's checkClientOutputBufferLimits: past the hard limit the connection closes at once; past the soft limit
+/// it closes once it has stayed there longer than the limit's seconds.
+fn check_output_limit(c: &mut Conn, limit: &OutputLimit) {
+    let pending = c.pending() as u64;
+    let hard = limit.hard > 0 && pending > limit.hard;
+    let mut soft = false;
+    if limit.soft > 0 && pending > limit.soft {
+        match c.over_soft_since {
+            None => c.over_soft_since = Some(Instant::now()),
+            Some(t) => soft = t.elapsed() > Duration::from_secs(limit.soft_seconds),
+        }
+    } else {
+        c.over_soft_since = None;
+    }
+    if (hard || soft) && !c.close_now {
+        log!("Client id={} closed for overcoming of output buffer limits ({pending} bytes pending).", c.id);
+        c.close_now = true;
+    }
+}
+
+fn bind_one(host: &str, port: u16) -> io::Result<TcpListener> {
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "address did not resolve");
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpListener::bind(addr) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
