@@ -71,6 +71,8 @@ fn to_js(reply: &Reply) -> JsValue {
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items.iter().map(to_js).collect::<Array>().into(),
         Reply::Map(pairs) => map_to_js(pairs),
         Reply::Double(d) => JsValue::from_f64(*d),
+        // The number its text says (JS parses "inf" and friends as NaN, so those keep their text).
+        Reply::DoubleText(t) => t.parse::<f64>().map_or_else(|_| JsValue::from_str(t), JsValue::from_f64),
         Reply::Bool(b) => JsValue::from_bool(*b),
         Reply::BigNumber(n) => BigInt::new(&JsValue::from_str(n)).map_or_else(|_| JsValue::from_str(n), JsValue::from),
     }
@@ -98,6 +100,7 @@ fn text_key(key: &Reply) -> Option<String> {
         Reply::Status(s) => Some(s.clone()),
         Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8(b.clone()).ok(),
         Reply::Integer(i) => Some(i.to_string()),
+        Reply::DoubleText(t) => Some(t.clone()),
         Reply::BigNumber(n) => Some(n.clone()),
         _ => None,
     }
@@ -356,6 +359,34 @@ pub fn inspection_to_js(inspection: Option<&Inspection>) -> JsValue {
         }
         View::Set { members } => {
             let array: Array = members.iter().map(|b| bytes_to_js(b)).collect();
+            set(&obj, "length", &JsValue::from_f64(members.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::Hash { fields } => {
+            let array: Array = fields
+                .iter()
+                .map(|(f, v)| {
+                    let entry = Object::new();
+                    set(&entry, "field", &bytes_to_js(f));
+                    set(&entry, "value", &bytes_to_js(v));
+                    JsValue::from(entry)
+                })
+                .collect();
+            set(&obj, "length", &JsValue::from_f64(fields.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::ZSet { members } => {
+            let array: Array = members
+                .iter()
+                .enumerate()
+                .map(|(rank, (m, score))| {
+                    let entry = Object::new();
+                    set(&entry, "member", &bytes_to_js(m));
+                    set(&entry, "score", &JsValue::from_f64(*score));
+                    set(&entry, "rank", &JsValue::from_f64(rank as f64));
+                    JsValue::from(entry)
+                })
+                .collect();
             set(&obj, "length", &JsValue::from_f64(members.len() as f64));
             set(&obj, "value", &array);
         }

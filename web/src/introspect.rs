@@ -42,6 +42,10 @@ pub enum View {
     List { items: Vec<Vec<u8>> },
     /// A set's members in the set's own order (ascending for an intset).
     Set { members: Vec<Vec<u8>> },
+    /// A hash's fields and values in the hash's own order.
+    Hash { fields: Vec<(Vec<u8>, Vec<u8>)> },
+    /// A sorted set's members by rank (index = ZRANK), with their scores.
+    ZSet { members: Vec<(Vec<u8>, f64)> },
     /// A type the engine has no implementation for yet: its type and encoding only.
     Opaque,
 }
@@ -104,6 +108,8 @@ pub fn inspect(engine: &Engine, dbi: usize, key: &[u8], now: u64) -> Option<Insp
         Value::Str(s) => View::Str { bytes: s.bytes.clone(), int: parse_i64(&s.bytes) },
         Value::List(l) => View::List { items: l.iter(false).map(<[u8]>::to_vec).collect() },
         Value::Set(s) => View::Set { members: s.iter().map(|m| m.to_vec()).collect() },
+        Value::Hash(h) => View::Hash { fields: h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect() },
+        Value::ZSet(z) => View::ZSet { members: z.iter().map(|(m, score)| (m.to_vec(), score)).collect() },
         // Types whose implementation has not landed yet show their details only.
         #[allow(unreachable_patterns)]
         _ => View::Opaque,
@@ -233,5 +239,14 @@ mod tests {
         assert_eq!(ints.info.encoding, "intset");
         let words = inspect(&e, 0, b"words", T0).unwrap_or_else(|| panic!("words exists"));
         assert_eq!((words.view, words.info.encoding), (View::Set { members: vec![b"x".to_vec()] }, "hashtable"));
+    }
+
+    #[test]
+    fn inspect_shows_hash_fields_and_zset_members_by_rank() {
+        let e = engine_with(&[&["HSET", "h", "f", "v"], &["ZADD", "z", "2", "b", "1", "a", "1.5", "c"]]);
+        let h = inspect(&e, 0, b"h", T0).unwrap_or_else(|| panic!("h exists"));
+        assert_eq!(h.view, View::Hash { fields: vec![(b"f".to_vec(), b"v".to_vec())] });
+        let z = inspect(&e, 0, b"z", T0).unwrap_or_else(|| panic!("z exists"));
+        assert_eq!(z.view, View::ZSet { members: vec![(b"a".to_vec(), 1.0), (b"c".to_vec(), 1.5), (b"b".to_vec(), 2.0)] });
     }
 }

@@ -75,7 +75,7 @@ export interface KeysOptions {
 
 export interface KeyInfo {
   key: string | Uint8Array;
-  /** What TYPE replies: "string", "list", "hash", "set", "zset". */
+  /** What TYPE replies: "string", "list", "hash", "set", "zset", "stream". */
   type: string;
   /** What OBJECT ENCODING replies. */
   encoding: string;
@@ -118,12 +118,28 @@ export interface SetInspection extends KeyInfo {
   length: number;
 }
 
-/** A key of a type whose value this build cannot show yet: its details only. */
+export interface HashInspection extends KeyInfo {
+  type: "hash";
+  /** The fields in the hash's own order. */
+  value: { field: string | Uint8Array; value: string | Uint8Array }[];
+  /** HLEN. */
+  length: number;
+}
+
+export interface ZSetInspection extends KeyInfo {
+  type: "zset";
+  /** The members by rank (ZRANK), lowest score first. */
+  value: { member: string | Uint8Array; score: number; rank: number }[];
+  /** ZCARD. */
+  length: number;
+}
+
+/** A key of a type whose value this build cannot show yet (streams): its details only. */
 export interface OpaqueInspection extends KeyInfo {
   value: null;
 }
 
-export type Inspection = StringInspection | ListInspection | SetInspection | OpaqueInspection;
+export type Inspection = StringInspection | ListInspection | SetInspection | HashInspection | ZSetInspection | OpaqueInspection;
 "#;
 
 #[wasm_bindgen]

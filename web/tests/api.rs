@@ -654,4 +654,12 @@ fn inspect_draws_lists_and_sets() {
     let set = db.inspect("tags".into(), None).unwrap();
     assert_eq!(text(&field(&set, "encoding")), "intset");
     assert_eq!(strings(&field(&set, "value")), ["10", "20", "30"]);
+    db.exec("HSET user name Ada").unwrap();
+    db.exec("ZADD board 20 bob 10 ada").unwrap();
+    let hash = field(&db.inspect("user".into(), None).unwrap(), "value");
+    let first = hash.unchecked_ref::<Array>().get(0);
+    assert_eq!((text(&field(&first, "field")), text(&field(&first, "value"))), ("name".into(), "Ada".into()));
+    let zset = field(&db.inspect("board".into(), None).unwrap(), "value");
+    let top = zset.unchecked_ref::<Array>().get(1);
+    assert_eq!((text(&field(&top, "member")), num(&field(&top, "score")), num(&field(&top, "rank"))), ("bob".into(), 20.0, 1.0));
 }
