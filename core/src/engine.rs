@@ -9,6 +9,7 @@ use crate::cmd::{self, Handler};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
+use crate::pubsub::{self, PubSub};
 use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
 use crate::util::Rng;
@@ -114,6 +115,8 @@ pub struct Engine {
     pub dirty: u64,
     /// Clients blocked on keys (BLPOP and friends); see `crate::blocking`.
     pub blocking: Blocking,
+    /// Pub/sub subscriptions; see `crate::pubsub`.
+    pub pubsub: PubSub,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -147,6 +150,7 @@ impl Engine {
             started_ms: 0,
             dirty: 0,
             blocking: Blocking::default(),
+            pubsub: PubSub::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -181,6 +185,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: ClientId) {
         blocking::unblock(self, id);
+        self.pubsub.remove_client(id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
     }
@@ -245,6 +250,14 @@ impl Engine {
         if let Some(c) = self.clients.get_mut(&client) {
             c.last_interaction_ms = now;
             c.last_cmd = spec.name;
+        }
+        // A RESP2 client in pub/sub mode runs only the (un)subscribe commands, PING, QUIT and RESET; the refusal
+        // counts as a rejected call, as Redis's rejectCommand does.
+        if let Err(e) = pubsub::check_subscribed_context(self, client, spec.name) {
+            self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+            let reply = Reply::Error(e);
+            self.stats.count_error(&reply);
+            return Some(reply);
         }
         let ctx = Ctx { argv, client, db, spec };
         let reply = handler(self, &ctx);
@@ -344,6 +357,10 @@ impl Engine {
         self.pushes.drain(..).collect()
     }
 
+    /// Queues a reply for a client outside its command's own reply: a pub/sub message, an unblocked client's
+    /// reply, a confirmation of a command that answers several. Pushes a command makes to its *own* client go on
+    /// the wire before that command's reply (hosts write them first), so a command answering several replies
+    /// pushes all but the last and returns the last.
     pub fn push(&mut self, client: ClientId, reply: Reply) {
         self.pushes.push_back((client, reply));
     }

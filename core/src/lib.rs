@@ -19,6 +19,7 @@ pub mod error;
 pub mod format;
 pub mod glob;
 pub mod ldouble;
+pub mod pubsub;
 pub mod reply;
 pub mod resp;
 pub mod table;
