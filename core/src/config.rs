@@ -29,6 +29,11 @@ pub struct Config {
     /// `lfu-log-factor` and `lfu-decay-time` for the LFU counter.
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): the most fields a hash keeps in its
+    /// compact `listpack` encoding.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): the longest field or value it keeps there.
+    pub hash_max_listpack_value: usize,
     /// `notify-keyspace-events` as the bits of `notify`.
     pub notify_keyspace_events: u32,
     /// `appendonly`: stored for the host, which owns the AOF file.
@@ -42,6 +47,8 @@ pub struct Config {
     pub zset_max_listpack_value: usize,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
+    /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog string grows before it becomes dense.
+    pub hll_sparse_max_bytes: u64,
     /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
     /// Empty means none.
     pub requirepass: Vec<u8>,
@@ -61,6 +68,9 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            // Redis 7.0.15's built-in defaults (the sample redis.conf lowers entries to 128).
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
             notify_keyspace_events: 0,
             appendonly: false,
             // The engine never snapshots by itself: like `redis-server --save ''` until a host says otherwise.
@@ -68,6 +78,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            hll_sparse_max_bytes: 3000,
             requirepass: Vec::new(),
             dir: String::new(),
         }
@@ -206,6 +217,41 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "hash-max-listpack-entries",
+        immutable: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: set_hash_max_entries,
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        immutable: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: set_hash_max_value,
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        immutable: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: set_hash_max_entries,
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        immutable: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: set_hash_max_value,
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        immutable: false,
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, v| {
+            // A size_t memory config limited to 0..=LONG_MAX; an overlong number saturates and fails the range.
+            let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))?;
+            c.hll_sparse_max_bytes = check_range(i64::try_from(n).unwrap_or(-1), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
         name: "hz",
         immutable: false,
         get: |c| c.hz.to_string(),
@@ -328,6 +374,18 @@ pub static PARAMS: &[Param] = &[
         set: set_zset_max_value,
     },
 ];
+
+fn set_hash_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+/// A memory config: `1kb` is 1024.
+fn set_hash_max_value(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
+    c.hash_max_listpack_value = check_range(n, 0, i64::MAX)? as usize;
+    Ok(())
+}
 
 fn set_zset_max_entries(c: &mut Config, v: &[u8]) -> Result<(), String> {
     c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;

@@ -135,6 +135,7 @@ fn tty(reply: &Reply, prefix: &[u8], out: &mut Vec<u8>) {
         }
         Reply::Integer(i) => out.extend_from_slice(alloc::format!("(integer) {i}\n").as_bytes()),
         Reply::Double(d) => out.extend_from_slice(alloc::format!("(double) {}\n", fmt_double(*d)).as_bytes()),
+        Reply::DoubleText(t) => out.extend_from_slice(alloc::format!("(double) {t}\n").as_bytes()),
         Reply::Bulk(b) => {
             repr_into(b, out);
             out.push(b'\n');
@@ -233,7 +234,7 @@ fn raw(reply: &Reply, out: &mut Vec<u8>) {
         Reply::Bool(b) => out.extend_from_slice(if *b { b"(true)" } else { b"(false)" }),
         Reply::Integer(i) => out.extend_from_slice(alloc::format!("{i}").as_bytes()),
         Reply::Double(d) => out.extend_from_slice(fmt_double(*d).as_bytes()),
-        Reply::BigNumber(n) => out.extend_from_slice(n.as_bytes()),
+        Reply::BigNumber(n) | Reply::DoubleText(n) => out.extend_from_slice(n.as_bytes()),
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {

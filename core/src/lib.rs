@@ -17,6 +17,7 @@ pub mod dict;
 pub mod engine;
 pub mod error;
 pub mod format;
+pub mod geohash;
 pub mod glob;
 pub mod ldouble;
 pub mod pubsub;

@@ -26,6 +26,9 @@ pub enum Reply {
     Set(Vec<Reply>),
     /// `,` in RESP3, a bulk string in RESP2; formatted like Redis's `%.17g`.
     Double(f64),
+    /// A double whose text the command formats itself (Redis's addReplyHumanLongDouble, GEOPOS coordinates):
+    /// `,text` in RESP3, a bulk string in RESP2.
+    DoubleText(String),
     /// `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     Bool(bool),
     /// `=` in RESP3 with its three-letter format (`txt`), a bulk string in RESP2.
@@ -91,6 +94,13 @@ impl Reply {
             }
             Reply::Double(d) => {
                 let text = fmt_double(*d);
+                if v3 {
+                    line(out, b',', text.as_bytes());
+                } else {
+                    bulk(out, text.as_bytes());
+                }
+            }
+            Reply::DoubleText(text) => {
                 if v3 {
                     line(out, b',', text.as_bytes());
                 } else {

@@ -367,7 +367,7 @@ pub fn lower_resp2(reply: &Reply) -> Reply {
         Reply::Double(d) => Reply::Bulk(crate::util::fmt_double(*d).into_bytes()),
         Reply::Bool(b) => Reply::Integer(*b as i64),
         Reply::Verbatim(_, t) => Reply::Bulk(t.clone()),
-        Reply::BigNumber(n) => Reply::Bulk(n.clone().into_bytes()),
+        Reply::BigNumber(n) | Reply::DoubleText(n) => Reply::Bulk(n.clone().into_bytes()),
         Reply::Error(e) => Reply::Error(Error::Other(alloc::format!("{e}").replace(['\r', '\n'], " "))),
         other => other.clone(),
     }

@@ -140,6 +140,20 @@ const SHAPES: &[(&str, &str)] = &[
     ("RPOPLPUSH", "k k"), ("LMPOP", "2 k k LEFT"),
     ("SADD", "k v+"), ("SREM", "k v+"), ("SISMEMBER", "k v"), ("SMISMEMBER", "k v+"), ("SCARD", "k"),
     ("SMOVE", "k k v"), ("SINTERCARD", "2 k k"),
+    ("HSET", "k v v"), ("HSET", "k v v v v"), ("HSETNX", "k v v"), ("HGET", "k v"), ("HMGET", "k v+"),
+    ("HGETALL", "k"), ("HDEL", "k v+"), ("HEXISTS", "k v"), ("HLEN", "k"), ("HSTRLEN", "k v"), ("HKEYS", "k"),
+    ("HVALS", "k"), ("HINCRBY", "k v n"), ("HINCRBYFLOAT", "k v f"),
+    ("ZADD", "k f v"), ("ZADD", "k NX f v f v"), ("ZADD", "k XX CH f v"), ("ZADD", "k GT f v"), ("ZADD", "k INCR f v"),
+    ("ZINCRBY", "k f v"), ("ZREM", "k v+"), ("ZCARD", "k"), ("ZCOUNT", "k f f"), ("ZSCORE", "k v"), ("ZMSCORE", "k v+"),
+    ("ZRANK", "k v"), ("ZREVRANK", "k v"), ("ZRANGE", "k i i"), ("ZRANGE", "k i i WITHSCORES"),
+    ("ZRANGE", "k f f BYSCORE"), ("ZRANGE", "k i i REV WITHSCORES"), ("ZRANGEBYSCORE", "k -inf +inf WITHSCORES"),
+    ("ZPOPMIN", "k"), ("ZPOPMAX", "k n"), ("ZREMRANGEBYRANK", "k i i"), ("ZREMRANGEBYSCORE", "k f f"),
+    ("ZUNIONSTORE", "k 2 k k"), ("ZINTERSTORE", "k 2 k k WEIGHTS f f"), ("ZDIFFSTORE", "k 2 k k"),
+    ("SORT", "k"), ("SORT", "k ALPHA"), ("SORT", "k DESC LIMIT i i"),
+    ("PFADD", "k v+"), ("PFCOUNT", "k+"), ("PFMERGE", "k k+"),
+    ("GEOADD", "k lon lat v"), ("GEOADD", "k CH lon lat v lon lat v"), ("GEOADD", "k NX lon lat v"),
+    ("GEOADD", "k XX lon lat v"), ("GEODIST", "k v v"), ("GEODIST", "k v v km"), ("GEOPOS", "k v+"),
+    ("GEOHASH", "k v+"),
     // Streams with explicit IDs only: automatic IDs come from the clock.
     ("XADD", "k 1-1 v v"), ("XADD", "k 5 v v v v"), ("XADD", "k 7-* v v"), ("XADD", "k MAXLEN n 9-9 v v"),
     ("XADD", "k NOMKSTREAM 3-0 v v"), ("XADD", "k MINID i 12 v v"), ("XLEN", "k"), ("XRANGE", "k - +"),
@@ -169,6 +183,9 @@ fn random_deterministic_command(g: &mut Gen) -> Vec<String> {
                 "i" => g.pick(&["0", "1", "-1", "3", "-3", "100", "x"]).to_string(),
                 // Expiry values that cannot race the clock: far future, already past, or invalid.
                 "e" => g.pick(&["100000", "0", "-5", "x", "9223372036854775807"]).to_string(),
+                // Coordinates: valid ones mostly, and a few out of range or not numbers.
+                "lon" => g.pick(&["13.361389", "-122.27652", "0", "180", "-180", "15.08", "181", "x"]).to_string(),
+                "lat" => g.pick(&["38.115556", "37.805186", "0", "85.05112878", "-85.05112878", "37.5", "86", "x"]).to_string(),
                 literal => literal.to_string(),
             };
             argv.push(arg);

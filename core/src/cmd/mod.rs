@@ -17,6 +17,7 @@ pub mod list;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod tx;
@@ -30,6 +31,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     list::HANDLERS,
     hash::HANDLERS,
     set::HANDLERS,
+    sort::HANDLERS,
     zset::HANDLERS,
     stream::HANDLERS,
     bitmap::HANDLERS,

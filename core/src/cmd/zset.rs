@@ -88,7 +88,7 @@ pub(crate) fn write_zset<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Result
 }
 
 /// The listpack thresholds of the current configuration.
-fn limits(e: &Engine) -> Limits {
+pub(crate) fn limits(e: &Engine) -> Limits {
     Limits { max_entries: e.config.zset_max_listpack_entries, max_value: e.config.zset_max_listpack_value }
 }
 
@@ -186,7 +186,7 @@ fn is_resp3(e: &Engine, c: &Ctx) -> bool {
 // Sorted set commands
 
 /// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
-fn zadd(e: &mut Engine, c: &Ctx) -> Reply {
+pub(crate) fn zadd(e: &mut Engine, c: &Ctx) -> Reply {
     zadd_generic(e, c, false)
 }
 
