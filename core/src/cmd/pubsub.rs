@@ -172,3 +172,55 @@ fn pubsub_help(_e: &mut Engine, _c: &Ctx) -> Reply {
 fn subcommand_syntax(c: &Ctx) -> Reply {
     Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_uppercase() }.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Engine, Reply};
+
+    fn run(e: &mut Engine, c: u64, args: &[&str]) -> Reply {
+        let argv: alloc::vec::Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        e.execute(c, &argv, 1_000).unwrap_or(Reply::Nil)
+    }
+
+    fn text(r: &Reply) -> alloc::string::String {
+        match r {
+            Reply::Bulk(b) => alloc::string::String::from_utf8_lossy(b).into_owned(),
+            _ => alloc::string::String::new(),
+        }
+    }
+
+    #[test]
+    fn several_confirmations_push_all_but_the_last() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        let last = run(&mut e, c, &["SUBSCRIBE", "a", "b", "c"]);
+        let pushed: alloc::vec::Vec<_> = e.drain_pushes().into_iter().map(|(id, r)| (id, r.to_resp(2))).collect();
+        assert_eq!(
+            pushed,
+            [
+                (c, b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n".to_vec()),
+                (c, b"*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n".to_vec())
+            ]
+        );
+        assert_eq!(last.to_resp(2), b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:3\r\n");
+    }
+
+    #[test]
+    fn client_list_shows_subscriptions() {
+        let mut e = Engine::new(Config::default());
+        let sub = e.connect(1_000);
+        let other = e.connect(1_000);
+        run(&mut e, sub, &["SUBSCRIBE", "a", "b"]);
+        run(&mut e, sub, &["PSUBSCRIBE", "p*"]);
+        run(&mut e, sub, &["SSUBSCRIBE", "s"]);
+        let list = text(&run(&mut e, other, &["CLIENT", "LIST", "TYPE", "pubsub"]));
+        assert!(list.starts_with(&alloc::format!("id={sub} ")), "{list}");
+        assert!(list.contains(" flags=P db=0 sub=2 psub=1 ssub=1 "), "{list}");
+        assert_eq!(list.lines().count(), 1);
+        let normal = text(&run(&mut e, other, &["CLIENT", "LIST", "TYPE", "normal"]));
+        assert!(normal.starts_with(&alloc::format!("id={other} ")) && normal.lines().count() == 1, "{normal}");
+        run(&mut e, sub, &["RESET"]);
+        assert_eq!(text(&run(&mut e, other, &["CLIENT", "LIST", "TYPE", "pubsub"])), "");
+        assert!(e.pubsub.channels.is_empty() && e.pubsub.patterns.is_empty() && e.pubsub.shard_channels.is_empty());
+    }
+}
