@@ -9,6 +9,7 @@ use crate::cmd::{self, Handler};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
+use crate::multi::{self, Multi};
 use crate::pubsub::{self, PubSub};
 use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
@@ -117,6 +118,8 @@ pub struct Engine {
     pub blocking: Blocking,
     /// Pub/sub subscriptions; see `crate::pubsub`.
     pub pubsub: PubSub,
+    /// Clients' transactions (MULTI) and watched keys; see `crate::multi`.
+    pub multi: Multi,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -151,6 +154,7 @@ impl Engine {
             dirty: 0,
             blocking: Blocking::default(),
             pubsub: PubSub::default(),
+            multi: Multi::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -186,6 +190,7 @@ impl Engine {
     pub fn disconnect(&mut self, id: ClientId) {
         blocking::unblock(self, id);
         self.pubsub.remove_client(id);
+        multi::discard(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
     }
@@ -240,7 +245,8 @@ impl Engine {
                 if let Some(spec) = refused {
                     self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
                 }
-                let reply = Reply::Error(e);
+                // Inside MULTI a refused command makes EXEC fail; a refused EXEC ends the transaction.
+                let reply = multi::refused(self, client, argv, e);
                 self.stats.count_error(&reply);
                 return Some(reply);
             }
@@ -259,8 +265,26 @@ impl Engine {
             self.stats.count_error(&reply);
             return Some(reply);
         }
+        // Inside MULTI the command is queued (or refused) instead of run.
+        if let Some(reply) = multi::queue(self, client, spec, handler, argv) {
+            self.stats.count_error(&reply);
+            return Some(reply);
+        }
+        let reply = self.call(client, db, argv, spec, handler);
+        if self.is_blocked(client) {
+            return None;
+        }
+        blocking::handle_clients_blocked_on_keys(self);
+        Some(reply)
+    }
+
+    /// Runs one resolved command and counts it, as Redis's call(): from `execute`, and from EXEC for each
+    /// queued command. Watched keys the command changes in place are signalled here (`multi::compare`).
+    pub(crate) fn call(&mut self, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, handler: Handler) -> Reply {
         let ctx = Ctx { argv, client, db, spec };
+        let watched = multi::snapshot(self, db, spec);
         let reply = handler(self, &ctx);
+        multi::compare(self, db, watched);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
         self.stats.total_commands += 1;
         let cmd_stats = self.stats.commands.entry(spec.name).or_default();
@@ -269,11 +293,7 @@ impl Engine {
             cmd_stats.failed_calls += 1;
             self.stats.count_error(&reply);
         }
-        if self.is_blocked(client) {
-            return None;
-        }
-        blocking::handle_clients_blocked_on_keys(self);
-        Some(reply)
+        reply
     }
 
     /// Runs a command and encodes its reply in the client's protocol.

@@ -174,7 +174,8 @@ fn quit(e: &mut Engine, c: &Ctx) -> Reply {
 /// RESET
 fn reset(e: &mut Engine, c: &Ctx) -> Reply {
     // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address;
-    // subscriptions are dropped without confirmations.
+    // the transaction is discarded and subscriptions are dropped without confirmations.
+    crate::multi::discard(e, c.client);
     e.pubsub.remove_client(c.client);
     if let Some(cl) = e.client_mut(c.client) {
         cl.db = 0;
@@ -310,23 +311,31 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     };
     // Redis keeps a 20 KiB query buffer per connection; the running command occupies part of it.
     let qbuf_free = 20474usize.saturating_sub(qbuf);
+    let multi = crate::multi::client_info(e, cl.id);
+    // A transaction's queue is part of the client's memory, as Redis's multiStateMemOverhead counts it.
+    let tot_mem = 22272 + argv_mem + qbuf + multi.mem;
     let subs = e.pubsub.client(cl.id);
-    // In Redis's order: `P` pub/sub mode (CLIENT_PUBSUB), `b` waiting in a blocking command (CLIENT_BLOCKED);
-    // `N` when there is no flag.
+    // Redis's flag letters in its order: `P` pub/sub mode, `x` in MULTI, `b` blocked, `d` a watched key changed;
+    // `N`: none.
     let mut flags = String::new();
     if subs.is_some() {
         flags.push('P');
     }
+    if multi.queued.is_some() {
+        flags.push('x');
+    }
     if e.is_blocked(cl.id) {
         flags.push('b');
+    }
+    if multi.dirty {
+        flags.push('d');
     }
     if flags.is_empty() {
         flags.push('N');
     }
-    let tot_mem = 22272 + argv_mem + qbuf;
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
-         sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 \
+         sub={sub} psub={psub} ssub={ssub} multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
          rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
         id = cl.id,
         addr = cl.addr,
@@ -334,10 +343,11 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         fd = cl.id + 7,
         age = now.saturating_sub(cl.created_ms) / 1000,
         idle = now.saturating_sub(cl.last_interaction_ms) / 1000,
-        flags = flags,
         sub = subs.map_or(0, |s| s.channels.len()),
         psub = subs.map_or(0, |s| s.patterns.len()),
         ssub = subs.map_or(0, |s| s.shard_channels.len()),
+        multi_count = multi.queued.map_or(-1, |n| n as i64),
+        multi_mem = multi.mem,
         db = cl.db,
         cmd = cl.last_cmd,
         resp = cl.resp,

@@ -123,6 +123,8 @@ fn pfcount(e: &mut Engine, c: &Ctx) -> Reply {
     };
     hll::set_cached_card(&mut s.bytes, card);
     e.dirty += 1;
+    // PFCOUNT is a read command, so it signals its change itself (a WATCH sees it, as in Redis).
+    e.db_mut(c.db).signal_modified_key(key);
     // A count past i64::MAX (a hand-made value) is replied as the C `long long` it becomes.
     Reply::Integer(card as i64)
 }

@@ -97,6 +97,7 @@ fn swapdb(e: &mut Engine, c: &Ctx) -> Reply {
     // Clients keep their index: whoever had selected `a` now sees what was in `b`.
     e.dbs.swap(a, b);
     crate::blocking::swapped_dbs(e, a, b);
+    crate::multi::swapped_dbs(e, a, b);
     e.dirty += 1;
     Reply::ok()
 }
