@@ -47,6 +47,8 @@ pub struct Config {
     pub zset_max_listpack_value: usize,
     /// `set-max-intset-entries`: the most members a set keeps in its compact `intset` encoding.
     pub set_max_intset_entries: u64,
+    /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog string grows before it becomes dense.
+    pub hll_sparse_max_bytes: u64,
     /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
     /// Empty means none.
     pub requirepass: Vec<u8>,
@@ -76,6 +78,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            hll_sparse_max_bytes: 3000,
             requirepass: Vec::new(),
             dir: String::new(),
         }
@@ -236,6 +239,17 @@ pub static PARAMS: &[Param] = &[
         immutable: false,
         get: |c| c.hash_max_listpack_value.to_string(),
         set: set_hash_max_value,
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        immutable: false,
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, v| {
+            // A size_t memory config limited to 0..=LONG_MAX; an overlong number saturates and fails the range.
+            let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))?;
+            c.hll_sparse_max_bytes = check_range(i64::try_from(n).unwrap_or(-1), 0, i64::MAX)? as u64;
+            Ok(())
+        },
     },
     Param {
         name: "hz",

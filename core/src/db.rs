@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use crate::dict::Dict;
 use crate::engine::ClientId;
+use crate::multi::Watcher;
 use crate::value::Entry;
 
 pub struct Db {
@@ -20,6 +21,9 @@ pub struct Db {
     /// Waited-for keys that were added since blocked clients were last served, in the order they were added,
     /// each once (Redis's `db->ready_keys` and its share of `server.ready_keys`).
     pub ready_keys: Vec<Vec<u8>>,
+    /// Keys that clients WATCH, each with its watchers (Redis's `db->watched_keys`). Kept here so every
+    /// mutation primitive below can mark the watchers of the key it changes; see `crate::multi`.
+    pub watched_keys: hashbrown::HashMap<Vec<u8>, Vec<Watcher>>,
 }
 
 impl Db {
@@ -29,6 +33,7 @@ impl Db {
             expires: Dict::new(seed ^ 0x5bd1_e995),
             blocking_keys: hashbrown::HashMap::new(),
             ready_keys: Vec::new(),
+            watched_keys: hashbrown::HashMap::new(),
         }
     }
 
@@ -63,6 +68,7 @@ impl Db {
             self.signal_key_as_ready(key);
         }
         self.keys.insert(key.to_vec(), entry);
+        self.signal_modified_key(key);
     }
 
     /// Queues `key` for serving its blocked clients after the current command, if any wait for it and it is
@@ -77,6 +83,7 @@ impl Db {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let entry = self.keys.remove(key)?;
         self.expires.remove(key);
+        self.signal_modified_key(key);
         Some(entry)
     }
 
@@ -84,17 +91,38 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], when: u64) {
         if self.keys.contains_key(key) {
             self.expires.insert(key.to_vec(), when);
+            self.signal_modified_key(key);
         }
     }
 
     /// Removes the expiry; true when there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expires.remove(key).is_some()
+        let had = self.expires.remove(key).is_some();
+        if had {
+            self.signal_modified_key(key);
+        }
+        had
     }
 
+    /// Empties the database (FLUSHDB, FLUSHALL): the watchers of keys that existed see them change.
     pub fn clear(&mut self) {
+        crate::multi::touch_all_watched(self);
         self.keys.clear();
         self.expires.clear();
+    }
+
+    /// Marks the clients watching `key` as having seen it change (Redis's signalModifiedKey, the WATCH part).
+    /// The primitives above call it; a command that changes a value in place calls it when Redis's command
+    /// would signal even though the value ends up the same (HSET of the same value, LSET, SETRANGE...).
+    /// Other in-place changes are found by `crate::multi` comparing watched values around the command.
+    pub fn signal_modified_key(&mut self, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let exists = self.keys.contains_key(key);
+        if let Some(watchers) = self.watched_keys.get_mut(key) {
+            crate::multi::touch_watchers(watchers, exists);
+        }
     }
 
     /// The keys whose expiry is due at `now`, among `sample` random volatile keys.

@@ -9,6 +9,8 @@ use crate::cmd::{self, Handler};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
+use crate::multi::{self, Multi};
+use crate::pubsub::{self, PubSub};
 use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
 use crate::util::Rng;
@@ -114,6 +116,10 @@ pub struct Engine {
     pub dirty: u64,
     /// Clients blocked on keys (BLPOP and friends); see `crate::blocking`.
     pub blocking: Blocking,
+    /// Pub/sub subscriptions; see `crate::pubsub`.
+    pub pubsub: PubSub,
+    /// Clients' transactions (MULTI) and watched keys; see `crate::multi`.
+    pub multi: Multi,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -147,6 +153,8 @@ impl Engine {
             started_ms: 0,
             dirty: 0,
             blocking: Blocking::default(),
+            pubsub: PubSub::default(),
+            multi: Multi::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -181,6 +189,8 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: ClientId) {
         blocking::unblock(self, id);
+        self.pubsub.remove_client(id);
+        multi::discard(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
     }
@@ -235,7 +245,8 @@ impl Engine {
                 if let Some(spec) = refused {
                     self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
                 }
-                let reply = Reply::Error(e);
+                // Inside MULTI a refused command makes EXEC fail; a refused EXEC ends the transaction.
+                let reply = multi::refused(self, client, argv, e);
                 self.stats.count_error(&reply);
                 return Some(reply);
             }
@@ -246,8 +257,34 @@ impl Engine {
             c.last_interaction_ms = now;
             c.last_cmd = spec.name;
         }
+        // A RESP2 client in pub/sub mode runs only the (un)subscribe commands, PING, QUIT and RESET; the refusal
+        // counts as a rejected call, as Redis's rejectCommand does.
+        if let Err(e) = pubsub::check_subscribed_context(self, client, spec.name) {
+            self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+            let reply = Reply::Error(e);
+            self.stats.count_error(&reply);
+            return Some(reply);
+        }
+        // Inside MULTI the command is queued (or refused) instead of run.
+        if let Some(reply) = multi::queue(self, client, spec, handler, argv) {
+            self.stats.count_error(&reply);
+            return Some(reply);
+        }
+        let reply = self.call(client, db, argv, spec, handler);
+        if self.is_blocked(client) {
+            return None;
+        }
+        blocking::handle_clients_blocked_on_keys(self);
+        Some(reply)
+    }
+
+    /// Runs one resolved command and counts it, as Redis's call(): from `execute`, and from EXEC for each
+    /// queued command. Watched keys the command changes in place are signalled here (`multi::compare`).
+    pub(crate) fn call(&mut self, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, handler: Handler) -> Reply {
         let ctx = Ctx { argv, client, db, spec };
+        let watched = multi::snapshot(self, db, spec);
         let reply = handler(self, &ctx);
+        multi::compare(self, db, watched);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
         self.stats.total_commands += 1;
         let cmd_stats = self.stats.commands.entry(spec.name).or_default();
@@ -256,11 +293,7 @@ impl Engine {
             cmd_stats.failed_calls += 1;
             self.stats.count_error(&reply);
         }
-        if self.is_blocked(client) {
-            return None;
-        }
-        blocking::handle_clients_blocked_on_keys(self);
-        Some(reply)
+        reply
     }
 
     /// Runs a command and encodes its reply in the client's protocol.
@@ -344,6 +377,10 @@ impl Engine {
         self.pushes.drain(..).collect()
     }
 
+    /// Queues a reply for a client outside its command's own reply: a pub/sub message, an unblocked client's
+    /// reply, a confirmation of a command that answers several. Pushes a command makes to its *own* client go on
+    /// the wire before that command's reply (hosts write them first), so a command answering several replies
+    /// pushes all but the last and returns the last.
     pub fn push(&mut self, client: ClientId, reply: Reply) {
         self.pushes.push_back((client, reply));
     }

@@ -29,6 +29,10 @@ pub enum Error {
     /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CONTAINER> HELP.`
     SubcommandSyntax { sub: String, container: String },
     NoProto,
+    /// A string that is not a HyperLogLog where PFADD, PFCOUNT, PFMERGE or PFDEBUG need one.
+    NotHll,
+    /// A HyperLogLog whose sparse registers do not add up (a value edited by hand).
+    CorruptHll,
     /// An error with no variant of its own yet: the full text, prefix included (`ERR ...`).
     Other(String),
 }
@@ -86,6 +90,8 @@ impl fmt::Display for Error {
                 "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
             ),
             Error::NoProto => f.write_str("NOPROTO unsupported protocol version"),
+            Error::NotHll => f.write_str("WRONGTYPE Key is not a valid HyperLogLog string value."),
+            Error::CorruptHll => f.write_str("INVALIDOBJ Corrupted HLL object detected"),
             Error::Other(text) => f.write_str(text),
         }
     }

@@ -528,10 +528,11 @@ fn redis_benchmark_completes() {
     }
     let redlet = RedletServer::start();
     let p = redlet.port.to_string();
-    let (ok, out) = run_tool("redis-benchmark", &["-p", &p, "-q", "-t", "set,get,incr", "-n", "2000"], b"");
+    let tests = "set,get,incr,lpush,rpop,sadd,hset,zadd";
+    let (ok, out) = run_tool("redis-benchmark", &["-p", &p, "-q", "-t", tests, "-n", "2000"], b"");
     let text = String::from_utf8_lossy(&out);
     assert!(ok, "redis-benchmark failed: {text}");
-    for test in ["SET", "GET", "INCR"] {
+    for test in tests.split(',').map(str::to_ascii_uppercase) {
         assert!(
             // Progress lines end in `\r`; the result is the last of them.
             text.split(['\r', '\n']).any(|l| l.trim_start().starts_with(&format!("{test}: ")) && l.contains("requests per second")),
@@ -539,4 +540,7 @@ fn redis_benchmark_completes() {
         );
     }
     assert!(!text.contains("ERR"), "errors in: {text}");
+    // The server itself saw no error reply.
+    let stats = run_tool("redis-cli", &["-p", &p, "INFO", "errorstats"], b"").1;
+    assert!(!String::from_utf8_lossy(&stats).contains("errorstat_"), "error replies during the benchmark");
 }

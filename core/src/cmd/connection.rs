@@ -31,12 +31,18 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 pub const REDIS_VERSION: &str = "7.0.15";
 
 /// PING [message]
-fn ping(_e: &mut Engine, c: &Ctx) -> Reply {
+fn ping(e: &mut Engine, c: &Ctx) -> Reply {
     // The table's arity (-1) lets any count through; PING itself takes at most one message.
+    if c.argc() > 2 {
+        return Error::WrongArity("ping".into()).into();
+    }
+    // A RESP2 client in pub/sub mode gets a message-shaped `["pong", message]` its reader can tell apart.
+    if e.resp_of(c.client) == 2 && e.pubsub.is_subscribed(c.client) {
+        return Reply::Array(vec![Reply::bulk_str("pong"), Reply::bulk(c.arg(1))]);
+    }
     match c.argc() {
         1 => Reply::status("PONG"),
-        2 => Reply::bulk(c.arg(1)),
-        _ => Error::WrongArity("ping".into()).into(),
+        _ => Reply::bulk(c.arg(1)),
     }
 }
 
@@ -167,7 +173,10 @@ fn quit(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// RESET
 fn reset(e: &mut Engine, c: &Ctx) -> Reply {
-    // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address.
+    // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address;
+    // the transaction is discarded and subscriptions are dropped without confirmations.
+    crate::multi::discard(e, c.client);
+    e.pubsub.remove_client(c.client);
     if let Some(cl) = e.client_mut(c.client) {
         cl.db = 0;
         cl.resp = 2;
@@ -240,9 +249,13 @@ impl ClientType {
         .map(|(_, t)| t)
     }
 
-    /// Every client of the engine is a normal one until pub/sub state lives on `Client`.
-    fn of(_client: &Client) -> ClientType {
-        ClientType::Normal
+    /// A client with subscriptions is a pub/sub one (Redis's CLIENT_PUBSUB); the engine has no replicas.
+    fn of(e: &Engine, client: &Client) -> ClientType {
+        if e.pubsub.is_subscribed(client.id) {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
     }
 }
 
@@ -257,7 +270,7 @@ fn client_list(e: &mut Engine, c: &Ctx) -> Reply {
         let Some(kind) = ClientType::parse(c.arg(3)) else {
             return Error::Other(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(c.arg(3)))).into();
         };
-        e.clients.values().filter(|cl| ClientType::of(cl) == kind).for_each(&mut add);
+        e.clients.values().filter(|cl| ClientType::of(e, cl) == kind).for_each(&mut add);
     } else if c.argc() > 3 && eq_ic(c.arg(2), "ID") {
         // All ids are checked before any is listed; a repeated id is listed again, as Redis does.
         let mut ids = Vec::new();
@@ -298,10 +311,31 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     };
     // Redis keeps a 20 KiB query buffer per connection; the running command occupies part of it.
     let qbuf_free = 20474usize.saturating_sub(qbuf);
-    let tot_mem = 22272 + argv_mem + qbuf;
+    let multi = crate::multi::client_info(e, cl.id);
+    // A transaction's queue is part of the client's memory, as Redis's multiStateMemOverhead counts it.
+    let tot_mem = 22272 + argv_mem + qbuf + multi.mem;
+    let subs = e.pubsub.client(cl.id);
+    // Redis's flag letters in its order: `P` pub/sub mode, `x` in MULTI, `b` blocked, `d` a watched key changed;
+    // `N`: none.
+    let mut flags = String::new();
+    if subs.is_some() {
+        flags.push('P');
+    }
+    if multi.queued.is_some() {
+        flags.push('x');
+    }
+    if e.is_blocked(cl.id) {
+        flags.push('b');
+    }
+    if multi.dirty {
+        flags.push('d');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
-         sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 \
+         sub={sub} psub={psub} ssub={ssub} multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
          rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
         id = cl.id,
         addr = cl.addr,
@@ -309,8 +343,11 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         fd = cl.id + 7,
         age = now.saturating_sub(cl.created_ms) / 1000,
         idle = now.saturating_sub(cl.last_interaction_ms) / 1000,
-        // `b`: waiting in a blocking command (Redis's CLIENT_BLOCKED); `N`: no flags.
-        flags = if e.is_blocked(cl.id) { "b" } else { "N" },
+        sub = subs.map_or(0, |s| s.channels.len()),
+        psub = subs.map_or(0, |s| s.patterns.len()),
+        ssub = subs.map_or(0, |s| s.shard_channels.len()),
+        multi_count = multi.queued.map_or(-1, |n| n as i64),
+        multi_mem = multi.mem,
         db = cl.db,
         cmd = cl.last_cmd,
         resp = cl.resp,

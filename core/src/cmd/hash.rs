@@ -127,6 +127,8 @@ fn hset_generic(e: &mut Engine, c: &Ctx) -> Result<i64, Error> {
     }
     // Redis counts every pair written as a change, new or not.
     e.dirty += (c.argc() as u64 - 2) / 2;
+    // Redis signals the key even when the value ends up the same (a WATCH sees a change).
+    e.db_mut(c.db).signal_modified_key(c.arg(1));
     Ok(created)
 }
 
@@ -152,6 +154,8 @@ fn hincrby(e: &mut Engine, c: &Ctx) -> Reply {
     };
     h.set(c.arg(2), i64_bytes(new), limits);
     e.dirty += 1;
+    // Redis signals the key even when the value ends up the same (a WATCH sees a change).
+    e.db_mut(c.db).signal_modified_key(c.arg(1));
     Reply::Integer(new)
 }
 
@@ -182,6 +186,8 @@ fn hincrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     };
     h.set(c.arg(2), text.clone(), limits);
     e.dirty += 1;
+    // Redis signals the key even when the value ends up the same (a WATCH sees a change).
+    e.db_mut(c.db).signal_modified_key(c.arg(1));
     Reply::Bulk(text)
 }
 

@@ -248,6 +248,8 @@ fn lset(e: &mut Engine, c: &Ctx) -> Reply {
         return Error::other("ERR index out of range").into();
     }
     e.dirty += 1;
+    // Redis signals the key even when the value ends up the same (a WATCH sees a change).
+    e.db_mut(c.db).signal_modified_key(c.arg(1));
     Reply::ok()
 }
 
@@ -337,6 +339,8 @@ fn ltrim(e: &mut Engine, c: &Ctx) -> Reply {
     };
     delete_if_empty(e, c.db, c.arg(1));
     e.dirty += removed as u64;
+    // Redis signals the key even when the value ends up the same (a WATCH sees a change).
+    e.db_mut(c.db).signal_modified_key(c.arg(1));
     Reply::ok()
 }
 
@@ -455,6 +459,9 @@ fn lmove_generic(e: &mut Engine, db: usize, src: &[u8], dst: &[u8], from: End, t
     }
     delete_if_empty(e, db, src);
     e.dirty += 1;
+    // A one-element list moved onto itself ends up the same, and Redis still signals both keys.
+    e.db_mut(db).signal_modified_key(src);
+    e.db_mut(db).signal_modified_key(dst);
     Ok(Some(value))
 }
 

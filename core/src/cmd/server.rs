@@ -97,6 +97,7 @@ fn swapdb(e: &mut Engine, c: &Ctx) -> Reply {
     // Clients keep their index: whoever had selected `a` now sees what was in `b`.
     e.dbs.swap(a, b);
     crate::blocking::swapped_dbs(e, a, b);
+    crate::multi::swapped_dbs(e, a, b);
     e.dirty += 1;
     Reply::ok()
 }
@@ -417,9 +418,9 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "current_eviction_exceeded_time" => 0,
                 "keyspace_hits" => s.keyspace_hits,
                 "keyspace_misses" => s.keyspace_misses,
-                "pubsub_channels" => 0,
-                "pubsub_patterns" => 0,
-                "pubsubshard_channels" => 0,
+                "pubsub_channels" => e.pubsub.channels.len(),
+                "pubsub_patterns" => e.pubsub.patterns.len(),
+                "pubsubshard_channels" => e.pubsub.shard_channels.len(),
                 "latest_fork_usec" => 0,
                 "total_forks" => 0,
                 "migrate_cached_sockets" => 0,

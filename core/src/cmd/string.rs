@@ -564,6 +564,8 @@ fn append(e: &mut Engine, c: &Ctx) -> Reply {
         Err(err) => return err.into(),
     };
     e.dirty += 1;
+    // APPEND of an empty string changes nothing, and Redis still signals the key.
+    e.db_mut(c.db).signal_modified_key(key);
     reply
 }
 
@@ -615,6 +617,8 @@ fn setrange(e: &mut Engine, c: &Ctx) -> Reply {
     let len = bytes.len();
     *s = RString::raw(bytes);
     e.dirty += 1;
+    // Redis signals the key even when the value ends up the same (a WATCH sees a change).
+    e.db_mut(c.db).signal_modified_key(key);
     Reply::Integer(len as i64)
 }
 

@@ -1,6 +1,7 @@
 //! The data structures behind each Redis type, apart from the commands that use them.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod stream;
