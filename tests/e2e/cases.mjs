@@ -4,8 +4,10 @@
 // This is tests/it/diff.rs's replay loop in JavaScript, so the same engine is checked through the wasm build
 // (in the browser and in Node): same case syntax, same markers, RESP bytes compared the same way.
 // `!sleep MS` moves the virtual clock by MS instead of sleeping, which is what the clock is for.
-// Blocking commands: `!noreply CMD` must answer nothing now; `!pushed` ticks and compares the current client's
-// oldest pushed reply (received through `onPush`, as RESP bytes); `!close` closes the current client.
+// A connection is a stream of replies: what a command pushed to the client (received through `onPush`, as RESP
+// bytes) followed by its reply. A command line compares the first pending one; `!pushed [N]` ticks and compares
+// the next N (`!unordered !pushed N`: all their elements as one multiset); `!send CMD` leaves all its replies
+// pending; `!noreply CMD` (a blocking command) must answer nothing; `!close` closes the current client.
 
 /**
  * Where the wasm build knowingly differs from Redis's recorded reply (and from the native engine), with why.
@@ -34,8 +36,13 @@ export function parseCase(text) {
       if (word === "sleep") return steps.push({ sleep: Number(tail) });
       if (word === "client") return steps.push({ client: Number(tail) });
       if (word === "close") return steps.push({ close: true });
-      if (word === "pushed") return steps.push({ pushed: true, line: i + 1, text: "!pushed", marker: "exact" });
-      if (word === "unordered" || word === "type" || word === "noreply") {
+      const pushedStep = (rest, marker) => {
+        const count = rest.trim() ? Number(rest.trim()) : 1;
+        return steps.push({ pushed: count, line: i + 1, text: count === 1 ? "!pushed" : `!pushed ${count}`, marker });
+      };
+      if (word === "pushed") return pushedStep(tail, "exact");
+      if (word === "unordered" && tail.startsWith("!pushed")) return pushedStep(tail.slice("!pushed".length), "unordered");
+      if (word === "unordered" || word === "type" || word === "noreply" || word === "send") {
         marker = word;
         rest = tail;
       } else if (word === "approx" || word === "fields") {
@@ -88,6 +95,20 @@ const latin1 = (bytes) => Array.from(bytes, (b) => String.fromCharCode(b)).join(
 
 /** One RESP2/RESP3 reply parsed into {t, v} / {t, items}; t is the type byte. */
 export function parseResp(bytes) {
+  const all = parseAll(bytes);
+  if (all.length !== 1) throw new Error(`${all.length} replies where one was expected`);
+  return all[0];
+}
+
+/** One reply, or several in a row as one array of all their elements (diff.rs's `decode_all`). */
+function decodeAll(bytes) {
+  const all = parseAll(bytes);
+  if (all.length === 1) return all[0];
+  return { t: "*", items: all.flatMap((r) => (["*", ">", "~"].includes(r.t) && r.items ? r.items : [r])) };
+}
+
+/** Every reply in `bytes`, in order. */
+function parseAll(bytes) {
   const s = latin1(bytes);
   let p = 0;
   const line = () => {
@@ -122,9 +143,9 @@ export function parseResp(bytes) {
         throw new Error(`unknown reply type ${JSON.stringify(t)}`);
     }
   };
-  const r = one();
-  if (p !== s.length) throw new Error("trailing bytes after the reply");
-  return r;
+  const out = [];
+  while (p < s.length) out.push(one());
+  return out;
 }
 
 const key = (r) => JSON.stringify(r);
@@ -173,15 +194,21 @@ function fields(r, names) {
 
 /** Whether our bytes match Redis's under the line's marker (diff.rs's `matches`). */
 export function matches(step, ours, theirs) {
-  if (step.marker === "exact" || step.marker === "noreply") return latin1(ours) === latin1(theirs);
+  if (["exact", "noreply", "send"].includes(step.marker)) return latin1(ours) === latin1(theirs);
   if (step.marker === "type") return ours[0] === theirs[0];
+  if (step.marker === "unordered") {
+    try {
+      return key(normalize(decodeAll(ours))) === key(normalize(decodeAll(theirs)));
+    } catch {
+      return false;
+    }
+  }
   let a, b;
   try {
     [a, b] = [parseResp(ours), parseResp(theirs)];
   } catch {
     return false;
   }
-  if (step.marker === "unordered") return key(normalize(a)) === key(normalize(b));
   if (step.marker === "approx") return approxEq(a, b, step.arg);
   if (step.marker === "fields") {
     const fa = fields(a, step.arg);
@@ -245,13 +272,30 @@ export function runCaseFiles(Redlet, files) {
       }
       const conn = side();
       let ours;
+      const stream = () => {
+        if (!pushed.has(conn.id)) pushed.set(conn.id, []);
+        return pushed.get(conn.id);
+      };
       if (step.pushed) {
-        db.tick();
-        ours = pushed.get(conn.id)?.shift() ?? new Uint8Array();
+        const parts = [];
+        for (let n = 0; n < step.pushed; n++) {
+          db.tick();
+          parts.push(...(stream().shift() ?? []));
+        }
+        ours = Uint8Array.from(parts);
       } else {
-        ours = conn.execResp(step.text);
+        // The command's pushes reach the stream through onPush before execResp returns its reply.
+        const reply = conn.execResp(step.text);
+        if (step.marker === "noreply") ours = reply;
+        else {
+          if (reply.length) stream().push(reply);
+          ours = step.marker === "send" ? new Uint8Array() : stream().shift() ?? new Uint8Array();
+        }
         // QUIT closes the client; the harness reconnects at once.
-        if (conn.closed) sides.set(current, db.connect());
+        if (conn.closed) {
+          pushed.delete(conn.id);
+          sides.set(current, db.connect());
+        }
       }
       tally.commands += 1;
       if (!matches(step, ours, row[1])) {

@@ -3,8 +3,8 @@
 //!
 //! Every exported method is called here as JS would call it, through the exported Rust functions, and its
 //! result is read back as a JS value: errors included, and two-client scenarios (SELECT isolation, CLIENT
-//! SETNAME/LIST, BLPOP served by another client's RPUSH). PUBLISH/SUBSCRIBE do not exist in the engine yet:
-//! pub/sub-shaped pushes are queued through the engine directly (`Redlet::with_engine`) to prove their delivery.
+//! SETNAME/LIST, BLPOP served by another client's RPUSH, PUBLISH to a SUBSCRIBEd client). Some tests queue
+//! pushes through the engine directly (`Redlet::with_engine`) to check delivery itself.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
@@ -662,4 +662,22 @@ fn inspect_draws_lists_and_sets() {
     let zset = field(&db.inspect("board".into(), None).unwrap(), "value");
     let top = zset.unchecked_ref::<Array>().get(1);
     assert_eq!((text(&field(&top, "member")), num(&field(&top, "score")), num(&field(&top, "rank"))), ("bob".into(), 20.0, 1.0));
+}
+
+#[wasm_bindgen_test]
+fn publish_reaches_a_subscribed_client_through_on_push() {
+    let db = db_at(T0);
+    let subscriber = db.connect().unwrap();
+    let seen: Replies = Rc::default();
+    let cb = client_recorder(&seen);
+    subscriber.on_push(cb.as_ref().clone()).unwrap();
+    let confirmed = subscriber.exec("SUBSCRIBE news").unwrap();
+    assert_eq!(confirmed.unchecked_ref::<Array>().length(), 3);
+    assert_eq!(text(&confirmed.unchecked_ref::<Array>().get(0)), "subscribe");
+    assert_eq!(num(&db.exec("PUBLISH news hello").unwrap()), 1.0);
+    let last = seen.borrow().last().cloned().expect("a message");
+    let parts = last.0.unchecked_ref::<Array>().clone();
+    assert_eq!((text(&parts.get(0)), text(&parts.get(1)), text(&parts.get(2))), ("message".into(), "news".into(), "hello".into()));
+    assert_eq!(last.1, b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n");
+    assert_eq!(num(&db.exec("PUBLISH elsewhere hello").unwrap()), 0.0);
 }
