@@ -504,6 +504,15 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+impl Engine {
+    /// Runs a command written as space-separated words (no quoting), for unit tests.
+    pub(crate) fn run_line(&mut self, client: ClientId, line: &str, now: u64) -> Option<Reply> {
+        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        self.execute(client, &argv, now)
+    }
+}
+
 /// A command name lower-cased for the table; names longer than any command's are unknown.
 fn lower_name(name: &[u8]) -> Option<String> {
     if name.len() > 32 {

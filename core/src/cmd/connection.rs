@@ -511,8 +511,7 @@ mod tests {
     use crate::{Config, Engine, Error, Reply};
 
     fn run(e: &mut Engine, client: u64, line: &str) -> Reply {
-        let argv: alloc::vec::Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        e.execute(client, &argv, 1_000).unwrap_or(Reply::Nil)
+        e.run_line(client, line, 1_000).unwrap_or(Reply::Nil)
     }
 
     #[test]
