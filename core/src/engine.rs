@@ -37,6 +37,9 @@ pub struct Client {
     pub laddr: String,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
+    /// Whether the client may run commands other than AUTH, HELLO and the other `no_auth` ones: true from the
+    /// start when no `requirepass` is set (Redis's `c->authenticated`), else once AUTH succeeds.
+    pub authenticated: bool,
 }
 
 /// Counters INFO reports.
@@ -182,6 +185,7 @@ impl Engine {
                 laddr: String::from("127.0.0.1:6379"),
                 lib_name: None,
                 lib_ver: None,
+                authenticated: self.config.requirepass.is_empty(),
             },
         );
         id
@@ -206,6 +210,12 @@ impl Engine {
     /// The protocol version of a client (2 for unknown ids).
     pub fn resp_of(&self, id: ClientId) -> u8 {
         self.clients.get(&id).map_or(2, |c| c.resp)
+    }
+
+    /// Whether the client must authenticate before running most commands (a password is set and it has not
+    /// authenticated). A host also uses it for the stricter request limits Redis applies before AUTH.
+    pub fn auth_required(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| !c.authenticated)
     }
 
     /// Whether the client asked to be closed (QUIT); the caller closes it after delivering the reply.
@@ -252,6 +262,14 @@ impl Engine {
             }
         };
         let _ = name;
+        // With a password set, only `no_auth` commands (AUTH, HELLO, QUIT, ...) run before AUTH; the command's
+        // existence and arity were checked first, as in Redis's processCommand.
+        if !spec.has(crate::table::Flag::NoAuth) && self.auth_required(client) {
+            let reply = Reply::Error(Error::NoAuth);
+            self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+            self.stats.count_error(&reply);
+            return Some(reply);
+        }
         let db = self.clients.get(&client).map_or(0, |c| c.db);
         if let Some(c) = self.clients.get_mut(&client) {
             c.last_interaction_ms = now;
@@ -483,6 +501,15 @@ impl Engine {
     pub fn exists(&mut self, dbi: usize, key: &[u8]) -> bool {
         self.expire_if_needed(dbi, key);
         self.db(dbi).keys.contains_key(key)
+    }
+}
+
+#[cfg(test)]
+impl Engine {
+    /// Runs a command written as space-separated words (no quoting), for unit tests.
+    pub(crate) fn run_line(&mut self, client: ClientId, line: &str, now: u64) -> Option<Reply> {
+        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        self.execute(client, &argv, now)
     }
 }
 

@@ -24,6 +24,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|getname", client_getname),
     ("client|info", client_info),
     ("client|list", client_list),
+    ("client|kill", client_kill),
     ("client|help", client_help),
 ];
 
@@ -79,30 +80,34 @@ fn select(e: &mut Engine, c: &Ctx) -> Reply {
     Reply::ok()
 }
 
-/// Checks credentials as Redis does with no `requirepass` and no ACL users: only the `default` user exists,
-/// and it takes any password.
-fn authenticate(user: &[u8], _password: &[u8]) -> Result<(), Error> {
-    if user == b"default" {
-        Ok(())
-    } else {
-        Err(Error::other("WRONGPASS invalid username-password pair or user is disabled."))
+/// Checks credentials as Redis does without ACL users: only `default` exists; with no `requirepass` it takes
+/// any password, otherwise only that one. Success marks the client authenticated.
+fn authenticate(e: &mut Engine, client: u64, user: &[u8], password: &[u8]) -> Result<(), Error> {
+    let pass = &e.config.requirepass;
+    if user != b"default" || (!pass.is_empty() && password != pass.as_slice()) {
+        return Err(Error::WrongPass);
     }
+    if let Some(cl) = e.client_mut(client) {
+        cl.authenticated = true;
+    }
+    Ok(())
 }
 
 /// AUTH [username] password
-fn auth(_e: &mut Engine, c: &Ctx) -> Reply {
-    match c.argc() {
-        // The one-argument form authenticates the default user, which has no password to check against.
-        2 => Error::other(
+fn auth(e: &mut Engine, c: &Ctx) -> Reply {
+    let result = match c.argc() {
+        // The one-argument form authenticates the default user, which needs a password to check against.
+        2 if e.config.requirepass.is_empty() => Err(Error::other(
             "ERR AUTH <password> called without any password configured for the default user. \
              Are you sure your configuration is correct?",
-        )
-        .into(),
-        3 => match authenticate(c.arg(1), c.arg(2)) {
-            Ok(()) => Reply::ok(),
-            Err(err) => err.into(),
-        },
-        _ => Error::Syntax.into(),
+        )),
+        2 => authenticate(e, c.client, b"default", c.arg(1)),
+        3 => authenticate(e, c.client, c.arg(1), c.arg(2)),
+        _ => Err(Error::Syntax),
+    };
+    match result {
+        Ok(()) => Reply::ok(),
+        Err(err) => err.into(),
     }
 }
 
@@ -138,7 +143,7 @@ fn hello(e: &mut Engine, c: &Ctx) -> Reply {
         j += 1;
     }
     if let Some((user, password)) = credentials {
-        if let Err(err) = authenticate(user, password) {
+        if let Err(err) = authenticate(e, c.client, user, password) {
             return err.into();
         }
     }
@@ -146,6 +151,14 @@ fn hello(e: &mut Engine, c: &Ctx) -> Reply {
         if let Err(err) = set_client_name(e, c.client, name) {
             return err.into();
         }
+    }
+    if e.auth_required(c.client) {
+        return Error::other(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH \
+             <user> <pass> option can be used to authenticate the client and select the RESP protocol version at \
+             the same time",
+        )
+        .into();
     }
     let Some(cl) = e.client_mut(c.client) else { return Reply::Error(Error::other("ERR unknown client")) };
     if let Some(v) = ver {
@@ -181,6 +194,10 @@ fn reset(e: &mut Engine, c: &Ctx) -> Reply {
         cl.db = 0;
         cl.resp = 2;
         cl.name = None;
+    }
+    let open = e.config.requirepass.is_empty();
+    if let Some(cl) = e.client_mut(c.client) {
+        cl.authenticated = open;
     }
     Reply::status("RESET")
 }
@@ -256,6 +273,72 @@ impl ClientType {
         } else {
             ClientType::Normal
         }
+    }
+}
+
+/// CLIENT KILL ip:port
+/// CLIENT KILL [ID client-id] [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+fn client_kill(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut addr = None;
+    let mut laddr = None;
+    let mut kind = None;
+    let mut id = None;
+    // The old form (one address) may kill the caller itself; the filter form skips it unless told otherwise.
+    let old_form = c.argc() == 3;
+    let mut skipme = !old_form;
+    if old_form {
+        addr = Some(c.arg(2));
+    } else {
+        let mut i = 2;
+        while i < c.argc() {
+            let (opt, value) = (c.arg(i), c.argv.get(i + 1).copied());
+            match value {
+                Some(v) if eq_ic(opt, "ID") => match parse_i64(v).filter(|&n| n >= 1) {
+                    Some(n) => id = Some(n as u64),
+                    None => return Error::other("ERR client-id should be greater than 0").into(),
+                },
+                Some(v) if eq_ic(opt, "TYPE") => match ClientType::parse(v) {
+                    Some(k) => kind = Some(k),
+                    None => return Error::Other(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(v))).into(),
+                },
+                Some(v) if eq_ic(opt, "ADDR") => addr = Some(v),
+                Some(v) if eq_ic(opt, "LADDR") => laddr = Some(v),
+                // Only the default user exists until ACL users do.
+                Some(v) if eq_ic(opt, "USER") && v != b"default" => {
+                    return Error::Other(format!("ERR No such user '{}'", String::from_utf8_lossy(v))).into()
+                }
+                Some(_) if eq_ic(opt, "USER") => {}
+                Some(v) if eq_ic(opt, "SKIPME") && eq_ic(v, "yes") => skipme = true,
+                Some(v) if eq_ic(opt, "SKIPME") && eq_ic(v, "no") => skipme = false,
+                _ => return Error::Syntax.into(),
+            }
+            i += 2;
+        }
+    }
+    let victims: Vec<u64> = e
+        .clients
+        .values()
+        .filter(|cl| addr.is_none_or(|a| cl.addr.as_bytes() == a))
+        .filter(|cl| laddr.is_none_or(|a| cl.laddr.as_bytes() == a))
+        .filter(|cl| kind.is_none_or(|k| ClientType::of(e, cl) == k))
+        .filter(|cl| id.is_none_or(|n| cl.id == n))
+        .filter(|cl| !(skipme && cl.id == c.client))
+        .map(|cl| cl.id)
+        .collect();
+    for &victim in &victims {
+        if victim == c.client {
+            // The caller gets its reply first, then the host closes it.
+            if let Some(cl) = e.client_mut(victim) {
+                cl.closing = true;
+            }
+        } else {
+            e.disconnect(victim);
+        }
+    }
+    match (old_form, victims.len()) {
+        (true, 0) => Error::other("ERR No such client").into(),
+        (true, _) => Reply::ok(),
+        (false, n) => Reply::Integer(n as i64),
     }
 }
 
@@ -421,4 +504,36 @@ fn client_help(_e: &mut Engine, _c: &Ctx) -> Reply {
         "HELP",
         "    Prints this help.",
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Engine, Error, Reply};
+
+    fn run(e: &mut Engine, client: u64, line: &str) -> Reply {
+        e.run_line(client, line, 1_000).unwrap_or(Reply::Nil)
+    }
+
+    #[test]
+    fn client_kill_by_id_removes_the_other_client_and_closes_the_caller_after_its_reply() {
+        let mut e = Engine::new(Config::default());
+        let (a, b) = (e.connect(1_000), e.connect(1_000));
+        assert_eq!(run(&mut e, a, &alloc::format!("CLIENT KILL ID {b}")), Reply::Integer(1));
+        assert!(e.client(b).is_none(), "the killed client is gone at once");
+        assert_eq!(run(&mut e, a, &alloc::format!("CLIENT KILL ID {a}")), Reply::Integer(0), "SKIPME yes by default");
+        assert_eq!(run(&mut e, a, &alloc::format!("CLIENT KILL ID {a} SKIPME no")), Reply::Integer(1));
+        assert!(e.is_closing(a), "the caller is closed after its reply");
+    }
+
+    #[test]
+    fn requirepass_refuses_commands_until_auth() {
+        let mut e = Engine::new(Config { requirepass: b"pw".to_vec(), ..Config::default() });
+        let c = e.connect(1_000);
+        assert_eq!(run(&mut e, c, "SET k v"), Reply::Error(Error::NoAuth));
+        assert_eq!(run(&mut e, c, "AUTH nope"), Reply::Error(Error::WrongPass));
+        assert_eq!(run(&mut e, c, "AUTH pw"), Reply::ok());
+        assert_eq!(run(&mut e, c, "SET k v"), Reply::ok());
+        assert_eq!(run(&mut e, c, "RESET"), Reply::status("RESET"));
+        assert_eq!(run(&mut e, c, "GET k"), Reply::Error(Error::NoAuth), "RESET forgets the authentication");
+    }
 }
