@@ -49,7 +49,7 @@ pub struct Config {
     pub set_max_intset_entries: u64,
     /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog string grows before it becomes dense.
     pub hll_sparse_max_bytes: u64,
-    /// `requirepass`, stored for the host (redlet-server's `--requirepass`); AUTH does not enforce it yet.
+    /// `requirepass`: the default user's password; empty means none. Set by CONFIG SET or the host (`--requirepass`).
     /// Empty means none.
     pub requirepass: Vec<u8>,
     /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
@@ -325,6 +325,16 @@ pub static PARAMS: &[Param] = &[
             // A signed long long memory config: Redis reads the memory value as unsigned, then checks it as signed.
             let n = parse_memory(v).ok_or_else(|| String::from("argument must be a memory value"))? as i64;
             c.proto_max_bulk_len = check_range(n, 1024 * 1024, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "requirepass",
+        immutable: false,
+        get: |c| String::from_utf8_lossy(&c.requirepass).into_owned(),
+        // The default user's password; connections already open keep the state they have.
+        set: |c, v| {
+            c.requirepass = v.to_vec();
             Ok(())
         },
     },

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
 use crate::multi::{self, Multi};
+use crate::pubsub::{self, PubSub};
 use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
 use crate::util::Rng;
@@ -36,6 +37,9 @@ pub struct Client {
     pub laddr: String,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
+    /// Whether the client may run commands other than AUTH, HELLO and the other `no_auth` ones: true from the
+    /// start when no `requirepass` is set (Redis's `c->authenticated`), else once AUTH succeeds.
+    pub authenticated: bool,
 }
 
 /// Counters INFO reports.
@@ -115,6 +119,8 @@ pub struct Engine {
     pub dirty: u64,
     /// Clients blocked on keys (BLPOP and friends); see `crate::blocking`.
     pub blocking: Blocking,
+    /// Pub/sub subscriptions; see `crate::pubsub`.
+    pub pubsub: PubSub,
     /// Clients' transactions (MULTI) and watched keys; see `crate::multi`.
     pub multi: Multi,
     next_client_id: ClientId,
@@ -150,6 +156,7 @@ impl Engine {
             started_ms: 0,
             dirty: 0,
             blocking: Blocking::default(),
+            pubsub: PubSub::default(),
             multi: Multi::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
@@ -178,6 +185,7 @@ impl Engine {
                 laddr: String::from("127.0.0.1:6379"),
                 lib_name: None,
                 lib_ver: None,
+                authenticated: self.config.requirepass.is_empty(),
             },
         );
         id
@@ -185,6 +193,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: ClientId) {
         blocking::unblock(self, id);
+        self.pubsub.remove_client(id);
         multi::discard(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
@@ -201,6 +210,12 @@ impl Engine {
     /// The protocol version of a client (2 for unknown ids).
     pub fn resp_of(&self, id: ClientId) -> u8 {
         self.clients.get(&id).map_or(2, |c| c.resp)
+    }
+
+    /// Whether the client must authenticate before running most commands (a password is set and it has not
+    /// authenticated). A host also uses it for the stricter request limits Redis applies before AUTH.
+    pub fn auth_required(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| !c.authenticated)
     }
 
     /// Whether the client asked to be closed (QUIT); the caller closes it after delivering the reply.
@@ -247,10 +262,26 @@ impl Engine {
             }
         };
         let _ = name;
+        // With a password set, only `no_auth` commands (AUTH, HELLO, QUIT, ...) run before AUTH; the command's
+        // existence and arity were checked first, as in Redis's processCommand.
+        if !spec.has(crate::table::Flag::NoAuth) && self.auth_required(client) {
+            let reply = Reply::Error(Error::NoAuth);
+            self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+            self.stats.count_error(&reply);
+            return Some(reply);
+        }
         let db = self.clients.get(&client).map_or(0, |c| c.db);
         if let Some(c) = self.clients.get_mut(&client) {
             c.last_interaction_ms = now;
             c.last_cmd = spec.name;
+        }
+        // A RESP2 client in pub/sub mode runs only the (un)subscribe commands, PING, QUIT and RESET; the refusal
+        // counts as a rejected call, as Redis's rejectCommand does.
+        if let Err(e) = pubsub::check_subscribed_context(self, client, spec.name) {
+            self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+            let reply = Reply::Error(e);
+            self.stats.count_error(&reply);
+            return Some(reply);
         }
         // Inside MULTI the command is queued (or refused) instead of run.
         if let Some(reply) = multi::queue(self, client, spec, handler, argv) {
@@ -378,6 +409,10 @@ impl Engine {
         self.pushes.drain(..).collect()
     }
 
+    /// Queues a reply for a client outside its command's own reply: a pub/sub message, an unblocked client's
+    /// reply, a confirmation of a command that answers several. Pushes a command makes to its *own* client go on
+    /// the wire before that command's reply (hosts write them first), so a command answering several replies
+    /// pushes all but the last and returns the last.
     pub fn push(&mut self, client: ClientId, reply: Reply) {
         self.pushes.push_back((client, reply));
     }
@@ -482,6 +517,15 @@ impl Engine {
     pub fn exists(&mut self, dbi: usize, key: &[u8]) -> bool {
         self.expire_if_needed(dbi, key);
         self.db(dbi).keys.contains_key(key)
+    }
+}
+
+#[cfg(test)]
+impl Engine {
+    /// Runs a command written as space-separated words (no quoting), for unit tests.
+    pub(crate) fn run_line(&mut self, client: ClientId, line: &str, now: u64) -> Option<Reply> {
+        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        self.execute(client, &argv, now)
     }
 }
 

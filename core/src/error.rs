@@ -29,6 +29,10 @@ pub enum Error {
     /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CONTAINER> HELP.`
     SubcommandSyntax { sub: String, container: String },
     NoProto,
+    /// `NOAUTH Authentication required.`: a password is set and the client has not authenticated.
+    NoAuth,
+    /// `WRONGPASS invalid username-password pair or user is disabled.`
+    WrongPass,
     /// A string that is not a HyperLogLog where PFADD, PFCOUNT, PFMERGE or PFDEBUG need one.
     NotHll,
     /// A HyperLogLog whose sparse registers do not add up (a value edited by hand).
@@ -90,6 +94,8 @@ impl fmt::Display for Error {
                 "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
             ),
             Error::NoProto => f.write_str("NOPROTO unsupported protocol version"),
+            Error::NoAuth => f.write_str("NOAUTH Authentication required."),
+            Error::WrongPass => f.write_str("WRONGPASS invalid username-password pair or user is disabled."),
             Error::NotHll => f.write_str("WRONGTYPE Key is not a valid HyperLogLog string value."),
             Error::CorruptHll => f.write_str("INVALIDOBJ Corrupted HLL object detected"),
             Error::Other(text) => f.write_str(text),

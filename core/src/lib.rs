@@ -21,6 +21,7 @@ pub mod geohash;
 pub mod glob;
 pub mod ldouble;
 pub mod multi;
+pub mod pubsub;
 pub mod reply;
 pub mod resp;
 pub mod table;

@@ -59,9 +59,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if opts.requirepass.is_some() {
-        log!("Warning: requirepass is stored in the configuration, but this engine's AUTH does not enforce it yet.");
-    }
     let mut out = std::io::stdout();
     for addr in server.local_addrs() {
         let _ = writeln!(out, "Redlet ready to accept connections on {addr}");

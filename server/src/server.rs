@@ -325,9 +325,12 @@ impl Server {
     fn process_input(&mut self, slot: usize) {
         // Read per call: CONFIG SET proto-max-bulk-len applies to the next request.
         let max_bulk = i64::try_from(self.engine.config.proto_max_bulk_len).unwrap_or(i64::MAX);
-        let limits = Limits { proto_max_bulk_len: max_bulk, ..Limits::default() };
+        let mut limits = Limits { proto_max_bulk_len: max_bulk, ..Limits::default() };
         let mut used_total = 0;
         loop {
+            // Before AUTH, Redis refuses large requests outright (its unauthenticated limits).
+            let id = self.conns.get(slot).and_then(|c| c.as_ref()).map(|c| c.id);
+            limits.auth_required = id.is_some_and(|id| self.engine.auth_required(id));
             let Some(Some(c)) = self.conns.get_mut(slot) else { return };
             if c.close_after_reply || c.close_now || c.blocked {
                 break;

@@ -14,6 +14,13 @@
 //! client's connection on both sides (`Engine::disconnect`); a later command on that client number connects
 //! anew. A blocked client takes no other command until its reply has been read with `!pushed`.
 //!
+//! Commands answering several replies (SUBSCRIBE a b, UNSUBSCRIBE with no channel) and pub/sub messages: a
+//! connection is a stream of replies. A command line compares the first reply the command left on it; the others,
+//! and messages published to the client, are read with `!pushed N` (N replies, 1 by default; `!unordered !pushed
+//! N` compares all their elements as one multiset, for replies in an order Redis takes from a dict walk). `!send CMD` sends a
+//! command and reads nothing, so all its replies are left for `!pushed`. In process, the stream is what the engine
+//! pushed to the client during the command followed by the command's reply, the order the server writes them.
+//!
 //! The Redlet side is the engine in this process (`differential_suite`) or, with the same files, a
 //! `redlet-server` of its own per file reached over TCP (`differential_suite_over_tcp`): there a blocked
 //! command is only sent, `!pushed` reads the connection, and the harness waits on the server's INFO as on Redis's.
@@ -76,15 +83,31 @@ impl Redlet {
         }
     }
 
-    /// Runs one command. Over TCP a blocking (`!noreply`) command is only sent: its reply is read by `pushed`.
-    /// After QUIT the client connects anew, as the Redis side does.
-    fn command(&mut self, ours: &mut Ours, args: &[&[u8]], noreply: bool) -> Vec<u8> {
+    /// Runs one command. Over TCP a blocking (`!noreply`) or `!send` command is only sent: its replies are read by
+    /// `pushed`. In process a blocking command's reply is returned as it is (it must be none), a `!send` command's
+    /// replies stay on the stream. After QUIT the client connects anew, as the Redis side does.
+    fn command(&mut self, ours: &mut Ours, args: &[&[u8]], marker: &Marker) -> Vec<u8> {
+        let noreply = matches!(marker, Marker::NoReply | Marker::Send);
         let quit = args.first().is_some_and(|n| n.eq_ignore_ascii_case(b"QUIT"));
         match (self, ours) {
-            (Redlet::Engine { engine, .. }, Ours::Client(id)) => {
-                let reply = engine.execute_resp(*id, args, now_ms()).unwrap_or_default();
+            (Redlet::Engine { engine, pushed }, Ours::Client(id)) => {
+                let reply = engine.execute(*id, args, now_ms());
+                // The client's stream: what the command pushed (to it and to others) first, then its reply.
+                for (client, push) in engine.drain_pushes() {
+                    pushed.entry(client).or_default().push_back(push.to_resp(engine.resp_of(client)));
+                }
+                let stream = pushed.entry(*id).or_default();
+                let reply = reply.map(|r| r.to_resp(engine.resp_of(*id)));
+                let reply = match (marker, reply) {
+                    (Marker::NoReply, reply) => reply.unwrap_or_default(),
+                    (_, reply) => {
+                        stream.extend(reply);
+                        if *marker == Marker::Send { Vec::new() } else { stream.pop_front().unwrap_or_default() }
+                    }
+                };
                 if engine.is_closing(*id) {
                     engine.disconnect(*id);
+                    pushed.remove(id);
                     *id = engine.connect(now_ms());
                 }
                 reply
@@ -102,7 +125,7 @@ impl Redlet {
         }
     }
 
-    /// The client's next pushed reply (an unblocked client's), or empty when there is none.
+    /// The client's next pending reply (an unblocked client's, a message, a further confirmation), or empty.
     fn pushed(&mut self, ours: &mut Ours) -> Vec<u8> {
         match (self, ours) {
             (Redlet::Engine { engine, pushed }, Ours::Client(id)) => {
@@ -152,6 +175,8 @@ pub enum Marker {
     Exact,
     /// The command blocks: no reply now, from either side.
     NoReply,
+    /// The command is sent and no reply is read: `!pushed` reads them.
+    Send,
     Unordered,
     Type,
     Approx(f64),
@@ -162,8 +187,8 @@ pub enum Marker {
 pub enum Step {
     Sleep(u64),
     Client(u32),
-    /// Compare the current client's pending (pushed) reply.
-    Pushed { line_no: usize },
+    /// Compare the current client's next `count` pending replies (`Unordered`: as a multiset).
+    Pushed { line_no: usize, count: usize, unordered: bool },
     /// Drop the current client's connection on both sides.
     Close,
     Command { line_no: usize, text: String, marker: Marker, argv: Vec<Vec<u8>> },
@@ -194,7 +219,14 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                     continue;
                 }
                 "pushed" => {
-                    steps.push(Step::Pushed { line_no });
+                    let count = if tail.is_empty() { 1 } else { tail.parse().unwrap_or_else(|_| panic!("{}: !pushed [N]", where_())) };
+                    steps.push(Step::Pushed { line_no, count, unordered: false });
+                    continue;
+                }
+                "unordered" if tail.starts_with("!pushed") => {
+                    let n = tail.trim_start_matches("!pushed").trim();
+                    let count = if n.is_empty() { 1 } else { n.parse().unwrap_or_else(|_| panic!("{}: !pushed [N]", where_())) };
+                    steps.push(Step::Pushed { line_no, count, unordered: true });
                     continue;
                 }
                 "close" => {
@@ -202,6 +234,7 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                     continue;
                 }
                 "noreply" => marker = Marker::NoReply,
+                "send" => marker = Marker::Send,
                 "unordered" => marker = Marker::Unordered,
                 "type" => marker = Marker::Type,
                 "approx" | "fields" => {
@@ -232,9 +265,9 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
 /// Whether `actual` matches `expected` under `marker`; both are RESP bytes.
 pub fn matches(marker: &Marker, actual: &[u8], expected: &[u8]) -> bool {
     match marker {
-        Marker::Exact | Marker::NoReply => actual == expected,
+        Marker::Exact | Marker::NoReply | Marker::Send => actual == expected,
         Marker::Type => actual.first() == expected.first(),
-        Marker::Unordered => match (decode(actual), decode(expected)) {
+        Marker::Unordered => match (decode_all(actual), decode_all(expected)) {
             (Some(a), Some(b)) => normalize(a).to_resp(3) == normalize(b).to_resp(3),
             _ => false,
         },
@@ -254,6 +287,29 @@ fn decode(bytes: &[u8]) -> Option<Reply> {
         Ok(Some((r, used))) if used == bytes.len() => Some(r),
         _ => None,
     }
+}
+
+/// One reply, or several read in a row (`!pushed N`) as one array of all their elements: Redis pairs the
+/// channels of an unsubscribe-all with falling counts in its dict's order, so only the whole is comparable.
+fn decode_all(bytes: &[u8]) -> Option<Reply> {
+    let mut replies = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let (r, used) = parse_reply(bytes.get(at..)?).ok()??;
+        replies.push(r);
+        at += used;
+    }
+    if replies.len() == 1 {
+        return replies.pop();
+    }
+    let items = replies
+        .into_iter()
+        .flat_map(|r| match r {
+            Reply::Array(items) | Reply::Push(items) | Reply::Set(items) => items,
+            other => vec![other],
+        })
+        .collect();
+    Some(Reply::Array(items))
 }
 
 /// Sorts every aggregate by its elements' encoding so order no longer matters.
@@ -479,20 +535,28 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
                 }
                 continue;
             }
-            Step::Pushed { line_no } => {
+            Step::Pushed { line_no, count, unordered } => {
                 let side = sides.entry(current).or_insert_with(|| Side {
                     ours: redlet.connect(),
                     conn: server.map(|s| s.connect().expect("connect to redis-server")),
                     blocked: false,
                 });
                 side.blocked = false;
-                let ours = redlet.pushed(&mut side.ours);
-                let theirs = side.conn.as_mut().map(|conn| {
-                    conn.read_reply_within(Duration::from_secs(1))
-                        .unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()))
-                        .unwrap_or_default()
-                });
-                (line_no, "!pushed".to_string(), Marker::Exact, ours, theirs)
+                let mut ours = Vec::new();
+                let mut theirs = side.conn.as_ref().map(|_| Vec::new());
+                for _ in 0..count {
+                    ours.extend(redlet.pushed(&mut side.ours));
+                    if let (Some(conn), Some(theirs)) = (side.conn.as_mut(), theirs.as_mut()) {
+                        let reply = conn
+                            .read_reply_within(Duration::from_secs(1))
+                            .unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()))
+                            .unwrap_or_default();
+                        theirs.extend(reply);
+                    }
+                }
+                let text = if count == 1 { "!pushed".to_string() } else { format!("!pushed {count}") };
+                let marker = if unordered { Marker::Unordered } else { Marker::Exact };
+                (line_no, text, marker, ours, theirs)
             }
             Step::Command { line_no, text, marker, argv } => {
                 let side = sides.entry(current).or_insert_with(|| Side {
@@ -502,10 +566,11 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
                 });
                 let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
                 let noreply = marker == Marker::NoReply;
-                let ours = redlet.command(&mut side.ours, &args, noreply);
+                let send = noreply || marker == Marker::Send;
+                let ours = redlet.command(&mut side.ours, &args, &marker);
                 side.blocked |= noreply;
                 let theirs = match (side.conn.as_mut(), server) {
-                    (Some(conn), Some(_)) if noreply => {
+                    (Some(conn), Some(_)) if send => {
                         conn.send(&args).unwrap_or_else(|e| panic!("{}:{line_no}: redis: {e}", path.display()));
                         Some(Vec::new())
                     }

@@ -1,84 +1,575 @@
-//! The WebAssembly facade over redlet-core: a console-sized API for the first playground page.
+//! The WebAssembly API over redlet-core: `new Redlet(options)`, commands as redis-cli lines or argument arrays,
+//! several clients, pushes, a virtual clock, and read-only introspection for visualizers.
 //!
-//! Each exported method imports its arguments, calls the engine and exports the result; the engine itself
-//! never sees JavaScript. Time comes from the page's clock (`Date.now()`) plus a virtual offset the page can
-//! move forward, never from inside the engine.
+//! A thin facade: each method imports its arguments (`interop`), calls the engine and exports the result. The
+//! engine itself never sees JavaScript. Time comes from the page's clock (`Date.now()`) plus a virtual offset
+//! the page can move forward (or, with `manualClock`, from the offset alone), never from inside the engine.
+//!
+//! One engine is shared by the `Redlet` object and every client it `connect()`s (`Rc<RefCell<_>>`). The
+//! engine is borrowed only while it runs a command; JS callbacks (`onPush`) are called after the borrow ends,
+//! so a callback may run commands itself.
 
-use redlet_core::format::format_console;
+#[doc(hidden)]
+pub mod interop;
+pub mod introspect;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Uint8Array};
+use redlet_core::format::{format_console, format_tty};
 use redlet_core::tokenize::split_args;
-use redlet_core::{ClientId, Config, Engine};
+use redlet_core::{ClientId, Config, Engine, Reply};
 use wasm_bindgen::prelude::*;
 
-/// An engine with one console client.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A reply as a plain JS value (see README.md, "The JavaScript API"). */
+export type RedisReply =
+  | string
+  | Uint8Array
+  | number
+  | bigint
+  | boolean
+  | null
+  | Error
+  | RedisReply[]
+  | { [key: string]: RedisReply }
+  | Map<RedisReply, RedisReply>;
+
+/** One command argument: a string is sent as UTF-8, a Uint8Array as it is, a number or bigint as its decimal text. */
+export type RedisArg = string | Uint8Array | number | bigint;
+
+export interface RedletOptions {
+  /** `maxmemory`: bytes, or a size as CONFIG SET takes it ("100mb"). Default 0 (no limit). */
+  maxmemory?: number | bigint | string;
+  /** Seed of the engine's PRNG (RANDOMKEY, sampling): the same seed and commands give the same results. Default: the clock. */
+  seed?: number | bigint;
+  /** Protocol of the default client and of new clients: 2 (default) or 3. HELLO changes it per client. */
+  resp?: 2 | 3;
+  /** The virtual clock's reading at construction, in unix milliseconds. Default: Date.now(). */
+  clockStart?: number;
+  /** When true, time moves only through advanceTime(); otherwise it also runs with the page's clock. */
+  manualClock?: boolean;
+}
+
+/**
+ * Called with each push (pub/sub message, the reply of a client a blocking command had left waiting), the id of
+ * the client it is for, and its RESP bytes as that client's connection would receive them.
+ */
+export type PushHandler = (message: RedisReply, clientId: number, resp: Uint8Array) => void;
+/** Called with each push for one client, and its RESP bytes. */
+export type ClientPushHandler = (message: RedisReply, resp: Uint8Array) => void;
+
+export interface KeysOptions {
+  /** Database index, default 0. */
+  db?: number;
+  /** A glob pattern as KEYS and SCAN MATCH take it. Default: every key. */
+  pattern?: string | Uint8Array;
+  /** Where to continue: 0 (default) to start, then the cursor the previous call returned. */
+  cursor?: number;
+  /** How many keys to look for in this call, as SCAN's COUNT (default 10). */
+  count?: number;
+}
+
+export interface KeyInfo {
+  key: string | Uint8Array;
+  /** What TYPE replies: "string", "list", "hash", "set", "zset", "stream". */
+  type: string;
+  /** What OBJECT ENCODING replies. */
+  encoding: string;
+  /** Milliseconds left before the key expires (as PTTL), -1 without an expiry. */
+  ttl: number;
+  /** The expiry in unix milliseconds, or null. */
+  expiresAt: number | null;
+  /** Bytes the engine counts for the value. */
+  memory: number;
+}
+
+export interface KeysPage {
+  /** The cursor for the next call; 0 when the scan is complete. */
+  cursor: number;
+  keys: KeyInfo[];
+}
+
+export interface StringInspection extends KeyInfo {
+  type: "string";
+  value: string | Uint8Array;
+  /** Length in bytes (STRLEN). */
+  length: number;
+  /** The integer the string holds (what INCR works on), or null. */
+  int: number | bigint | null;
+}
+
+export interface ListInspection extends KeyInfo {
+  type: "list";
+  /** The elements from the head (index 0) to the tail. */
+  value: (string | Uint8Array)[];
+  /** LLEN. */
+  length: number;
+}
+
+export interface SetInspection extends KeyInfo {
+  type: "set";
+  /** The members in the set's own order (ascending while it is an intset). */
+  value: (string | Uint8Array)[];
+  /** SCARD. */
+  length: number;
+}
+
+export interface HashInspection extends KeyInfo {
+  type: "hash";
+  /** The fields in the hash's own order. */
+  value: { field: string | Uint8Array; value: string | Uint8Array }[];
+  /** HLEN. */
+  length: number;
+}
+
+export interface ZSetInspection extends KeyInfo {
+  type: "zset";
+  /** The members by rank (ZRANK), lowest score first. */
+  value: { member: string | Uint8Array; score: number; rank: number }[];
+  /** ZCARD. */
+  length: number;
+}
+
+/** A key of a type whose value this build cannot show yet (streams): its details only. */
+export interface OpaqueInspection extends KeyInfo {
+  value: null;
+}
+
+export type Inspection = StringInspection | ListInspection | SetInspection | HashInspection | ZSetInspection | OpaqueInspection;
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `new Redlet(options)`'s argument, typed in the declarations above (read by `interop`).
+    #[wasm_bindgen(typescript_type = "RedletOptions")]
+    pub type RedletOptions;
+
+    /// `keys(options)`'s argument.
+    #[wasm_bindgen(typescript_type = "KeysOptions")]
+    pub type KeysOptions;
+
+    /// Where an exception thrown by a push callback goes: it must not undo the command that produced the push.
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(value: &JsValue);
+}
+
+/// The virtual clock: the page's clock plus an offset that only grows.
+struct Clock {
+    start: f64,
+    real_base: f64,
+    offset: f64,
+    manual: bool,
+}
+
+impl Clock {
+    fn now(&self) -> f64 {
+        let running = if self.manual { 0.0 } else { js_sys::Date::now() - self.real_base };
+        self.start + running.max(0.0) + self.offset
+    }
+}
+
+/// What the `Redlet` object and its clients share.
+struct Shared {
+    engine: Engine,
+    clock: Clock,
+    /// Protocol of new clients.
+    resp: u8,
+    on_push: Option<Function>,
+    client_push: BTreeMap<ClientId, Function>,
+}
+
+impl Shared {
+    /// The time handed to the engine, in unix ms.
+    fn now_ms(&self) -> u64 {
+        let now = self.clock.now();
+        if now.is_finite() && now > 0.0 {
+            now as u64
+        } else {
+            0
+        }
+    }
+
+    fn connect(&mut self) -> ClientId {
+        let now = self.now_ms();
+        let id = self.engine.connect(now);
+        let resp = self.resp;
+        if let Some(c) = self.engine.client_mut(id) {
+            c.resp = resp;
+        }
+        id
+    }
+}
+
+type SharedRef = Rc<RefCell<Shared>>;
+
+fn busy() -> JsValue {
+    interop::error("Redlet is busy: a command was called while the engine was running one")
+}
+
+/// A command's outcome for one client.
+struct Outcome {
+    reply: Option<Reply>,
+    /// The client's protocol after the command (HELLO answers in the protocol it switches to).
+    resp: u8,
+    /// QUIT: the client is to be closed now that its reply is delivered.
+    closing: bool,
+}
+
+/// Runs one command for `client`, then delivers the pushes it produced.
+fn run(shared: &SharedRef, client: ClientId, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
+    let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let (outcome, pushes) = {
+        let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
+        let now = s.now_ms();
+        let reply = s.engine.execute(client, &args, now);
+        let outcome = Outcome { reply, resp: s.engine.resp_of(client), closing: s.engine.is_closing(client) };
+        (outcome, s.engine.drain_pushes())
+    };
+    deliver(shared, pushes);
+    Ok(outcome)
+}
+
+/// Hands pushes to the callbacks: the client's own first, then the global one.
+fn deliver(shared: &SharedRef, pushes: Vec<(ClientId, Reply)>) {
+    for (client, message) in pushes {
+        let (own, global, resp) = match shared.try_borrow() {
+            Ok(s) => (s.client_push.get(&client).cloned(), s.on_push.clone(), s.engine.resp_of(client)),
+            Err(_) => return,
+        };
+        if own.is_none() && global.is_none() {
+            continue;
+        }
+        let value = interop::value_for(&message, resp);
+        let bytes: JsValue = interop::bytes_to_uint8array(&message.to_resp(resp)).into();
+        if let Some(f) = own {
+            if let Err(e) = f.call2(&JsValue::NULL, &value, &bytes) {
+                console_error(&e);
+            }
+        }
+        if let Some(f) = global {
+            if let Err(e) = f.call3(&JsValue::NULL, &value, &JsValue::from_f64(client as f64), &bytes) {
+                console_error(&e);
+            }
+        }
+    }
+}
+
+/// Time-driven work (active expiry), then the pushes it produced.
+fn tick(shared: &SharedRef, advance_ms: f64) -> Result<(), JsValue> {
+    let pushes = {
+        let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
+        if advance_ms.is_finite() && advance_ms > 0.0 {
+            s.clock.offset += advance_ms;
+        }
+        let now = s.now_ms();
+        s.engine.tick(now);
+        s.engine.drain_pushes()
+    };
+    deliver(shared, pushes);
+    Ok(())
+}
+
+fn tokenize(line: &str) -> Result<Vec<Vec<u8>>, JsValue> {
+    split_args(line.as_bytes()).map_err(|e| interop::error(&e.to_string()))
+}
+
+fn empty_command() -> JsValue {
+    interop::error("empty command")
+}
+
+/// One connection's calls, shared by `Redlet` (its console client) and `RedletClient`.
+///
+/// `id` is `None` while the connection is closed. The console client is opened on first use and again after
+/// QUIT, as redis-cli reconnects when the next command is sent (`reopen`); a `RedletClient` stays closed.
+struct Conn {
+    shared: SharedRef,
+    id: Cell<Option<ClientId>>,
+    reopen: bool,
+}
+
+impl Conn {
+    /// The client to run on, opening the console client if needed.
+    fn client(&self) -> Result<ClientId, JsValue> {
+        if let Some(id) = self.id.get() {
+            return Ok(id);
+        }
+        if !self.reopen {
+            return Err(interop::error("the client is closed"));
+        }
+        let id = self.shared.try_borrow_mut().map_err(|_| busy())?.connect();
+        self.id.set(Some(id));
+        Ok(id)
+    }
+
+    /// Runs a command; after QUIT the connection is closed once the reply is in hand.
+    fn call(&self, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
+        let id = self.client()?;
+        let out = run(&self.shared, id, argv)?;
+        if out.closing {
+            self.close();
+        }
+        Ok(out)
+    }
+
+    /// The reply as a JS value; `undefined` when the command blocked the client (its reply comes as a push).
+    fn value(&self, argv: &[Vec<u8>]) -> Result<JsValue, JsValue> {
+        let out = self.call(argv)?;
+        match out.reply {
+            Some(reply) => interop::reply_to_js(&reply, out.resp),
+            None if argv.is_empty() => Err(empty_command()),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
+        self.value(&tokenize(line)?)
+    }
+
+    fn command(&self, args: &JsValue) -> Result<JsValue, JsValue> {
+        self.value(&interop::args_from_js(args)?)
+    }
+
+    fn formatted(&self, line: &str) -> Result<String, JsValue> {
+        let argv = match split_args(line.as_bytes()) {
+            Ok(argv) => argv,
+            Err(e) => return Ok(format!("{e}\n")),
+        };
+        let out = self.call(&argv)?;
+        Ok(out.reply.map_or_else(String::new, |r| format_console(&argv, &r, out.resp)))
+    }
+
+    fn resp(&self, line: &str) -> Result<Uint8Array, JsValue> {
+        let argv = tokenize(line)?;
+        let out = self.call(&argv)?;
+        let bytes = out.reply.map_or_else(Vec::new, |r| r.to_resp(out.resp));
+        Ok(interop::bytes_to_uint8array(&bytes))
+    }
+
+    fn prompt(&self) -> Result<String, JsValue> {
+        let s = self.shared.try_borrow().map_err(|_| busy())?;
+        let db = self.id.get().and_then(|id| s.engine.client(id)).map_or(0, |c| c.db);
+        Ok(match db {
+            0 => "127.0.0.1:6379> ".into(),
+            db => format!("127.0.0.1:6379[{db}]> "),
+        })
+    }
+
+    /// Disconnects the client (a blocked one stops waiting). Idempotent.
+    fn close(&self) {
+        if let Some(id) = self.id.take() {
+            if let Ok(mut s) = self.shared.try_borrow_mut() {
+                s.engine.disconnect(id);
+                s.client_push.remove(&id);
+            }
+        }
+    }
+}
+
+/// A Redis-compatible database in this page: one engine, a console client of its own, and more on `connect()`.
 #[wasm_bindgen]
 pub struct Redlet {
-    engine: Engine,
-    client: ClientId,
-    offset_ms: f64,
+    conn: Conn,
 }
 
 #[wasm_bindgen]
 impl Redlet {
+    /// A new, empty database.
     #[wasm_bindgen(constructor)]
-    pub fn new() -> Redlet {
-        let seed = js_sys::Date::now() as u64;
-        let mut engine = Engine::new(Config { seed, ..Config::default() });
-        let client = engine.connect(js_sys::Date::now() as u64);
-        Redlet { engine, client, offset_ms: 0.0 }
+    pub fn new(options: Option<RedletOptions>) -> Result<Redlet, JsValue> {
+        let opts = interop::options_from_js(options.as_ref().map(|o| o.as_ref()))?;
+        let real_now = js_sys::Date::now();
+        let mut config = Config { seed: opts.seed.unwrap_or(real_now as u64), ..Config::default() };
+        if let Some(bytes) = opts.maxmemory {
+            config.maxmemory = bytes;
+        }
+        let clock = Clock { start: opts.clock_start.unwrap_or(real_now), real_base: real_now, offset: 0.0, manual: opts.manual_clock };
+        let shared = Shared { engine: Engine::new(config), clock, resp: opts.resp, on_push: None, client_push: BTreeMap::new() };
+        Ok(Redlet { conn: Conn { shared: Rc::new(RefCell::new(shared)), id: Cell::new(None), reopen: true } })
     }
 
-    /// Runs one typed redis-cli line and returns what redis-cli would print for it.
+    /// Runs one redis-cli line (`SET k "two words"`) on the console client and returns its reply as a JS value;
+    /// an error reply is thrown as an `Error` with Redis's text. `undefined` when the command blocked the client
+    /// (BLPOP on an empty list): its reply comes later through `onPush`.
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
+        self.conn.exec(line)
+    }
+
+    /// Runs one command given as its arguments (`["SET", "k", bytes]`) on the console client.
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn command(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
+        self.conn.command(&args)
+    }
+
+    /// Runs one typed redis-cli line and returns what redis-cli would print for it (errors included, as
+    /// `(error) ...`). A blank line, or a command that blocked the client, prints nothing.
     #[wasm_bindgen(js_name = execFormatted)]
-    pub fn exec_formatted(&mut self, line: &str) -> String {
-        let argv = match split_args(line.as_bytes()) {
-            Ok(argv) => argv,
-            Err(e) => return format!("{e}\n"),
-        };
-        let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        let now = self.now() as u64;
-        let out = match self.engine.execute(self.client, &args, now) {
-            Some(reply) => format_console(&argv, &reply, self.engine.resp_of(self.client)),
-            None => String::new(),
-        };
-        if self.engine.is_closing(self.client) {
-            self.engine.disconnect(self.client);
-            self.client = self.engine.connect(now);
-        }
-        out
+    pub fn exec_formatted(&self, line: &str) -> Result<String, JsValue> {
+        self.conn.formatted(line)
     }
 
-    /// The prompt redis-cli shows: `127.0.0.1:6379>` or `127.0.0.1:6379[2]>` after SELECT 2.
-    pub fn prompt(&self) -> String {
-        match self.engine.client(self.client).map_or(0, |c| c.db) {
-            0 => "127.0.0.1:6379> ".into(),
-            db => format!("127.0.0.1:6379[{db}]> "),
-        }
+    /// Runs one redis-cli line and returns the reply's RESP bytes, exactly as a server would send them (none when
+    /// the command blocked the client).
+    #[wasm_bindgen(js_name = execResp)]
+    pub fn exec_resp(&self, line: &str) -> Result<Uint8Array, JsValue> {
+        self.conn.resp(line)
     }
 
-    /// Moves the page's virtual clock forward, so TTLs can be watched expiring without waiting.
+    /// Formats a reply value as redis-cli prints it (`(integer) 1`, `1) "a"`, `(error) ...`).
+    pub fn format(&self, #[wasm_bindgen(unchecked_param_type = "RedisReply")] reply: JsValue) -> Result<String, JsValue> {
+        Ok(format_tty(&interop::reply_from_js(&reply)?))
+    }
+
+    /// The prompt redis-cli shows for the console client: `127.0.0.1:6379>`, or `127.0.0.1:6379[2]>` after SELECT 2.
+    pub fn prompt(&self) -> Result<String, JsValue> {
+        self.conn.prompt()
+    }
+
+    /// The console client's id (what CLIENT ID replies); opens the console client if it is not open.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> Result<f64, JsValue> {
+        Ok(self.conn.client()? as f64)
+    }
+
+    /// Opens another client on the same data: its own selected database, name and protocol.
+    pub fn connect(&self) -> Result<RedletClient, JsValue> {
+        let id = self.conn.shared.try_borrow_mut().map_err(|_| busy())?.connect();
+        Ok(RedletClient { conn: Conn { shared: Rc::clone(&self.conn.shared), id: Cell::new(Some(id)), reopen: false }, id })
+    }
+
+    /// Sets the callback for every client's pushes (pub/sub messages, replies of unblocked clients); null removes it.
+    /// Pushes are delivered after each command and each tick.
+    #[wasm_bindgen(js_name = onPush)]
+    pub fn on_push(&self, #[wasm_bindgen(unchecked_param_type = "PushHandler | null")] callback: JsValue) -> Result<(), JsValue> {
+        let cb = interop::callback_from_js(&callback)?;
+        self.conn.shared.try_borrow_mut().map_err(|_| busy())?.on_push = cb;
+        Ok(())
+    }
+
+    /// Moves the virtual clock forward by `ms` and runs the time-driven work, so TTLs can be watched expiring
+    /// (and blocking commands timing out) without waiting.
     #[wasm_bindgen(js_name = advanceTime)]
-    pub fn advance_time(&mut self, ms: f64) {
-        if ms.is_finite() && ms > 0.0 {
-            self.offset_ms += ms;
-        }
-        let now = self.now() as u64;
-        self.engine.tick(now);
+    pub fn advance_time(&self, ms: f64) -> Result<(), JsValue> {
+        tick(&self.conn.shared, ms)
     }
 
-    /// The engine's current time in unix ms (page clock plus the virtual offset).
-    pub fn now(&self) -> f64 {
-        js_sys::Date::now() + self.offset_ms
+    /// The engine's current time in unix ms (the page's clock plus the virtual offset).
+    pub fn now(&self) -> Result<f64, JsValue> {
+        let s = self.conn.shared.try_borrow().map_err(|_| busy())?;
+        Ok(s.now_ms() as f64)
     }
 
-    /// Active expiry; the page calls it on a timer as Redis runs its cron.
-    pub fn tick(&mut self) {
-        let now = self.now() as u64;
-        self.engine.tick(now);
+    /// Time-driven work: blocked clients' timeouts and active expiry. Call it on a timer (Redis runs it 10 times
+    /// a second).
+    pub fn tick(&self) -> Result<(), JsValue> {
+        tick(&self.conn.shared, 0.0)
+    }
+
+    /// A page of keys with type, TTL and memory, walked with a cursor as SCAN walks them.
+    /// Reading changes nothing (no expiry, no access time, no statistics).
+    #[wasm_bindgen(unchecked_return_type = "KeysPage")]
+    pub fn keys(&self, options: Option<KeysOptions>) -> Result<JsValue, JsValue> {
+        let args = interop::scan_args_from_js(options.as_ref().map(|o| o.as_ref()))?;
+        let page = {
+            let s = self.conn.shared.try_borrow().map_err(|_| busy())?;
+            let now = s.now_ms().max(s.engine.now);
+            introspect::scan(&s.engine, &args, now)
+        };
+        page.map(|p| interop::keys_page_to_js(&p)).map_err(|e| interop::engine_error(&e))
+    }
+
+    /// A key's value as a structure to draw, with its details; null when the key does not exist.
+    #[wasm_bindgen(unchecked_return_type = "Inspection | null")]
+    pub fn inspect(&self, #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] key: JsValue, db: Option<u32>) -> Result<JsValue, JsValue> {
+        let key = interop::key_from_js(&key)?;
+        let found = {
+            let s = self.conn.shared.try_borrow().map_err(|_| busy())?;
+            let now = s.now_ms().max(s.engine.now);
+            introspect::inspect(&s.engine, db.unwrap_or(0) as usize, &key, now)
+        };
+        Ok(interop::inspection_to_js(found.as_ref()))
     }
 }
 
-impl Default for Redlet {
-    fn default() -> Redlet {
-        Redlet::new()
+impl Redlet {
+    /// The engine, for Rust callers (tests) that need what no JS method offers, such as queueing a push.
+    pub fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> Option<T> {
+        self.conn.shared.try_borrow_mut().ok().map(|mut s| f(&mut s.engine))
+    }
+}
+
+/// Another connection to the same database (from `Redlet.connect()`).
+#[wasm_bindgen]
+pub struct RedletClient {
+    conn: Conn,
+    /// The id it was opened with, still reported once closed.
+    id: ClientId,
+}
+
+#[wasm_bindgen]
+impl RedletClient {
+    /// As `Redlet.exec`, on this client.
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
+        self.conn.exec(line)
+    }
+
+    /// As `Redlet.command`, on this client.
+    #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
+    pub fn command(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
+        self.conn.command(&args)
+    }
+
+    /// As `Redlet.execFormatted`, on this client.
+    #[wasm_bindgen(js_name = execFormatted)]
+    pub fn exec_formatted(&self, line: &str) -> Result<String, JsValue> {
+        self.conn.formatted(line)
+    }
+
+    /// As `Redlet.execResp`, on this client.
+    #[wasm_bindgen(js_name = execResp)]
+    pub fn exec_resp(&self, line: &str) -> Result<Uint8Array, JsValue> {
+        self.conn.resp(line)
+    }
+
+    /// As `Redlet.prompt`, for this client's selected database.
+    pub fn prompt(&self) -> Result<String, JsValue> {
+        self.conn.client()?;
+        self.conn.prompt()
+    }
+
+    /// This client's id (what CLIENT ID replies on it).
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> f64 {
+        self.id as f64
+    }
+
+    /// Whether the client was closed (`close()` or QUIT).
+    #[wasm_bindgen(getter)]
+    pub fn closed(&self) -> bool {
+        self.conn.id.get().is_none()
+    }
+
+    /// Sets the callback for this client's pushes (such as the reply of a blocking command); null removes it.
+    #[wasm_bindgen(js_name = onPush)]
+    pub fn on_push(&self, #[wasm_bindgen(unchecked_param_type = "ClientPushHandler | null")] callback: JsValue) -> Result<(), JsValue> {
+        let id = self.conn.client()?;
+        let cb = interop::callback_from_js(&callback)?;
+        let mut s = self.conn.shared.try_borrow_mut().map_err(|_| busy())?;
+        match cb {
+            Some(f) => s.client_push.insert(id, f),
+            None => s.client_push.remove(&id),
+        };
+        Ok(())
+    }
+
+    /// Closes the connection: the engine forgets the client (CLIENT LIST no longer shows it, a blocked command
+    /// stops waiting). Idempotent.
+    pub fn close(&self) {
+        self.conn.close();
     }
 }

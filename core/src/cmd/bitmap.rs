@@ -714,8 +714,7 @@ mod tests {
     use alloc::vec;
 
     fn run(e: &mut Engine, c: u64, line: &str) -> Reply {
-        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        e.execute(c, &argv, 1_000_000).unwrap_or(Reply::Nil)
+        e.run_line(c, line, 1_000_000).unwrap_or(Reply::Nil)
     }
 
     #[test]

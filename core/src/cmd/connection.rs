@@ -24,6 +24,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|getname", client_getname),
     ("client|info", client_info),
     ("client|list", client_list),
+    ("client|kill", client_kill),
     ("client|help", client_help),
 ];
 
@@ -31,12 +32,18 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 pub const REDIS_VERSION: &str = "7.0.15";
 
 /// PING [message]
-fn ping(_e: &mut Engine, c: &Ctx) -> Reply {
+fn ping(e: &mut Engine, c: &Ctx) -> Reply {
     // The table's arity (-1) lets any count through; PING itself takes at most one message.
+    if c.argc() > 2 {
+        return Error::WrongArity("ping".into()).into();
+    }
+    // A RESP2 client in pub/sub mode gets a message-shaped `["pong", message]` its reader can tell apart.
+    if e.resp_of(c.client) == 2 && e.pubsub.is_subscribed(c.client) {
+        return Reply::Array(vec![Reply::bulk_str("pong"), Reply::bulk(c.arg(1))]);
+    }
     match c.argc() {
         1 => Reply::status("PONG"),
-        2 => Reply::bulk(c.arg(1)),
-        _ => Error::WrongArity("ping".into()).into(),
+        _ => Reply::bulk(c.arg(1)),
     }
 }
 
@@ -73,30 +80,34 @@ fn select(e: &mut Engine, c: &Ctx) -> Reply {
     Reply::ok()
 }
 
-/// Checks credentials as Redis does with no `requirepass` and no ACL users: only the `default` user exists,
-/// and it takes any password.
-fn authenticate(user: &[u8], _password: &[u8]) -> Result<(), Error> {
-    if user == b"default" {
-        Ok(())
-    } else {
-        Err(Error::other("WRONGPASS invalid username-password pair or user is disabled."))
+/// Checks credentials as Redis does without ACL users: only `default` exists; with no `requirepass` it takes
+/// any password, otherwise only that one. Success marks the client authenticated.
+fn authenticate(e: &mut Engine, client: u64, user: &[u8], password: &[u8]) -> Result<(), Error> {
+    let pass = &e.config.requirepass;
+    if user != b"default" || (!pass.is_empty() && password != pass.as_slice()) {
+        return Err(Error::WrongPass);
     }
+    if let Some(cl) = e.client_mut(client) {
+        cl.authenticated = true;
+    }
+    Ok(())
 }
 
 /// AUTH [username] password
-fn auth(_e: &mut Engine, c: &Ctx) -> Reply {
-    match c.argc() {
-        // The one-argument form authenticates the default user, which has no password to check against.
-        2 => Error::other(
+fn auth(e: &mut Engine, c: &Ctx) -> Reply {
+    let result = match c.argc() {
+        // The one-argument form authenticates the default user, which needs a password to check against.
+        2 if e.config.requirepass.is_empty() => Err(Error::other(
             "ERR AUTH <password> called without any password configured for the default user. \
              Are you sure your configuration is correct?",
-        )
-        .into(),
-        3 => match authenticate(c.arg(1), c.arg(2)) {
-            Ok(()) => Reply::ok(),
-            Err(err) => err.into(),
-        },
-        _ => Error::Syntax.into(),
+        )),
+        2 => authenticate(e, c.client, b"default", c.arg(1)),
+        3 => authenticate(e, c.client, c.arg(1), c.arg(2)),
+        _ => Err(Error::Syntax),
+    };
+    match result {
+        Ok(()) => Reply::ok(),
+        Err(err) => err.into(),
     }
 }
 
@@ -132,7 +143,7 @@ fn hello(e: &mut Engine, c: &Ctx) -> Reply {
         j += 1;
     }
     if let Some((user, password)) = credentials {
-        if let Err(err) = authenticate(user, password) {
+        if let Err(err) = authenticate(e, c.client, user, password) {
             return err.into();
         }
     }
@@ -140,6 +151,14 @@ fn hello(e: &mut Engine, c: &Ctx) -> Reply {
         if let Err(err) = set_client_name(e, c.client, name) {
             return err.into();
         }
+    }
+    if e.auth_required(c.client) {
+        return Error::other(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH \
+             <user> <pass> option can be used to authenticate the client and select the RESP protocol version at \
+             the same time",
+        )
+        .into();
     }
     let Some(cl) = e.client_mut(c.client) else { return Reply::Error(Error::other("ERR unknown client")) };
     if let Some(v) = ver {
@@ -167,12 +186,18 @@ fn quit(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// RESET
 fn reset(e: &mut Engine, c: &Ctx) -> Reply {
-    // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address.
+    // Redis's clearClientConnectionState: back to a fresh connection's state, keeping id and address;
+    // the transaction is discarded and subscriptions are dropped without confirmations.
     crate::multi::discard(e, c.client);
+    e.pubsub.remove_client(c.client);
     if let Some(cl) = e.client_mut(c.client) {
         cl.db = 0;
         cl.resp = 2;
         cl.name = None;
+    }
+    let open = e.config.requirepass.is_empty();
+    if let Some(cl) = e.client_mut(c.client) {
+        cl.authenticated = open;
     }
     Reply::status("RESET")
 }
@@ -241,9 +266,79 @@ impl ClientType {
         .map(|(_, t)| t)
     }
 
-    /// Every client of the engine is a normal one until pub/sub state lives on `Client`.
-    fn of(_client: &Client) -> ClientType {
-        ClientType::Normal
+    /// A client with subscriptions is a pub/sub one (Redis's CLIENT_PUBSUB); the engine has no replicas.
+    fn of(e: &Engine, client: &Client) -> ClientType {
+        if e.pubsub.is_subscribed(client.id) {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
+    }
+}
+
+/// CLIENT KILL ip:port
+/// CLIENT KILL [ID client-id] [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+fn client_kill(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut addr = None;
+    let mut laddr = None;
+    let mut kind = None;
+    let mut id = None;
+    // The old form (one address) may kill the caller itself; the filter form skips it unless told otherwise.
+    let old_form = c.argc() == 3;
+    let mut skipme = !old_form;
+    if old_form {
+        addr = Some(c.arg(2));
+    } else {
+        let mut i = 2;
+        while i < c.argc() {
+            let (opt, value) = (c.arg(i), c.argv.get(i + 1).copied());
+            match value {
+                Some(v) if eq_ic(opt, "ID") => match parse_i64(v).filter(|&n| n >= 1) {
+                    Some(n) => id = Some(n as u64),
+                    None => return Error::other("ERR client-id should be greater than 0").into(),
+                },
+                Some(v) if eq_ic(opt, "TYPE") => match ClientType::parse(v) {
+                    Some(k) => kind = Some(k),
+                    None => return Error::Other(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(v))).into(),
+                },
+                Some(v) if eq_ic(opt, "ADDR") => addr = Some(v),
+                Some(v) if eq_ic(opt, "LADDR") => laddr = Some(v),
+                // Only the default user exists until ACL users do.
+                Some(v) if eq_ic(opt, "USER") && v != b"default" => {
+                    return Error::Other(format!("ERR No such user '{}'", String::from_utf8_lossy(v))).into()
+                }
+                Some(_) if eq_ic(opt, "USER") => {}
+                Some(v) if eq_ic(opt, "SKIPME") && eq_ic(v, "yes") => skipme = true,
+                Some(v) if eq_ic(opt, "SKIPME") && eq_ic(v, "no") => skipme = false,
+                _ => return Error::Syntax.into(),
+            }
+            i += 2;
+        }
+    }
+    let victims: Vec<u64> = e
+        .clients
+        .values()
+        .filter(|cl| addr.is_none_or(|a| cl.addr.as_bytes() == a))
+        .filter(|cl| laddr.is_none_or(|a| cl.laddr.as_bytes() == a))
+        .filter(|cl| kind.is_none_or(|k| ClientType::of(e, cl) == k))
+        .filter(|cl| id.is_none_or(|n| cl.id == n))
+        .filter(|cl| !(skipme && cl.id == c.client))
+        .map(|cl| cl.id)
+        .collect();
+    for &victim in &victims {
+        if victim == c.client {
+            // The caller gets its reply first, then the host closes it.
+            if let Some(cl) = e.client_mut(victim) {
+                cl.closing = true;
+            }
+        } else {
+            e.disconnect(victim);
+        }
+    }
+    match (old_form, victims.len()) {
+        (true, 0) => Error::other("ERR No such client").into(),
+        (true, _) => Reply::ok(),
+        (false, n) => Reply::Integer(n as i64),
     }
 }
 
@@ -258,7 +353,7 @@ fn client_list(e: &mut Engine, c: &Ctx) -> Reply {
         let Some(kind) = ClientType::parse(c.arg(3)) else {
             return Error::Other(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(c.arg(3)))).into();
         };
-        e.clients.values().filter(|cl| ClientType::of(cl) == kind).for_each(&mut add);
+        e.clients.values().filter(|cl| ClientType::of(e, cl) == kind).for_each(&mut add);
     } else if c.argc() > 3 && eq_ic(c.arg(2), "ID") {
         // All ids are checked before any is listed; a repeated id is listed again, as Redis does.
         let mut ids = Vec::new();
@@ -302,8 +397,13 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     let multi = crate::multi::client_info(e, cl.id);
     // A transaction's queue is part of the client's memory, as Redis's multiStateMemOverhead counts it.
     let tot_mem = 22272 + argv_mem + qbuf + multi.mem;
-    // Redis's flag letters in its order: `x` in MULTI, `b` blocked, `d` a watched key changed; `N`: none.
+    let subs = e.pubsub.client(cl.id);
+    // Redis's flag letters in its order: `P` pub/sub mode, `x` in MULTI, `b` blocked, `d` a watched key changed;
+    // `N`: none.
     let mut flags = String::new();
+    if subs.is_some() {
+        flags.push('P');
+    }
     if multi.queued.is_some() {
         flags.push('x');
     }
@@ -318,7 +418,7 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     }
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
-         sub=0 psub=0 ssub=0 multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
+         sub={sub} psub={psub} ssub={ssub} multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
          rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
         id = cl.id,
         addr = cl.addr,
@@ -326,6 +426,9 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         fd = cl.id + 7,
         age = now.saturating_sub(cl.created_ms) / 1000,
         idle = now.saturating_sub(cl.last_interaction_ms) / 1000,
+        sub = subs.map_or(0, |s| s.channels.len()),
+        psub = subs.map_or(0, |s| s.patterns.len()),
+        ssub = subs.map_or(0, |s| s.shard_channels.len()),
         multi_count = multi.queued.map_or(-1, |n| n as i64),
         multi_mem = multi.mem,
         db = cl.db,
@@ -401,4 +504,36 @@ fn client_help(_e: &mut Engine, _c: &Ctx) -> Reply {
         "HELP",
         "    Prints this help.",
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Engine, Error, Reply};
+
+    fn run(e: &mut Engine, client: u64, line: &str) -> Reply {
+        e.run_line(client, line, 1_000).unwrap_or(Reply::Nil)
+    }
+
+    #[test]
+    fn client_kill_by_id_removes_the_other_client_and_closes_the_caller_after_its_reply() {
+        let mut e = Engine::new(Config::default());
+        let (a, b) = (e.connect(1_000), e.connect(1_000));
+        assert_eq!(run(&mut e, a, &alloc::format!("CLIENT KILL ID {b}")), Reply::Integer(1));
+        assert!(e.client(b).is_none(), "the killed client is gone at once");
+        assert_eq!(run(&mut e, a, &alloc::format!("CLIENT KILL ID {a}")), Reply::Integer(0), "SKIPME yes by default");
+        assert_eq!(run(&mut e, a, &alloc::format!("CLIENT KILL ID {a} SKIPME no")), Reply::Integer(1));
+        assert!(e.is_closing(a), "the caller is closed after its reply");
+    }
+
+    #[test]
+    fn requirepass_refuses_commands_until_auth() {
+        let mut e = Engine::new(Config { requirepass: b"pw".to_vec(), ..Config::default() });
+        let c = e.connect(1_000);
+        assert_eq!(run(&mut e, c, "SET k v"), Reply::Error(Error::NoAuth));
+        assert_eq!(run(&mut e, c, "AUTH nope"), Reply::Error(Error::WrongPass));
+        assert_eq!(run(&mut e, c, "AUTH pw"), Reply::ok());
+        assert_eq!(run(&mut e, c, "SET k v"), Reply::ok());
+        assert_eq!(run(&mut e, c, "RESET"), Reply::status("RESET"));
+        assert_eq!(run(&mut e, c, "GET k"), Reply::Error(Error::NoAuth), "RESET forgets the authentication");
+    }
 }

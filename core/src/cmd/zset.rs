@@ -1293,8 +1293,7 @@ mod tests {
     use crate::engine::ClientId;
 
     fn run(e: &mut Engine, c: ClientId, line: &str) -> Option<Reply> {
-        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        e.execute(c, &argv, 1_000)
+        e.run_line(c, line, 1_000)
     }
 
     fn bulks(r: Option<Reply>) -> Vec<Vec<u8>> {

@@ -1,0 +1,414 @@
+//! Every conversion between JavaScript and Rust values, in one place.
+//!
+//! The mapping (also documented in README.md and typed in the `.d.ts`):
+//! - Replies become plain JS values as the client sees them: a RESP2 client gets Redis's RESP2 shapes (a map
+//!   as a flat array, a double as a string), a RESP3 client the richer ones.
+//! - Status, bulk and verbatim strings are JS strings when their bytes are valid UTF-8, `Uint8Array` otherwise,
+//!   so no byte is ever lost to a replacement character.
+//! - Integers are JS numbers within ±(2^53 − 1) (`Number.MAX_SAFE_INTEGER`) and `BigInt`s beyond, so every
+//!   integer is exact; RESP3 big numbers are `BigInt`s.
+//! - Nil is `null`; arrays, sets and pushes are arrays; booleans and doubles are booleans and numbers.
+//! - A RESP3 map is a plain object when every key is text (a string, or a number as its decimal text), else a
+//!   `Map` keeping the keys as values.
+//! - An error reply is thrown as a JS `Error` whose message is Redis's text; inside an aggregate it stays an
+//!   `Error` object in place.
+//!
+//! Arguments are strings (sent as UTF-8), `Uint8Array`s (sent as they are), or numbers and `BigInt`s (sent as
+//! their decimal text, as `String(n)` writes them).
+
+use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
+use redlet_core::config::parse_memory;
+use redlet_core::resp::lower_resp2;
+use redlet_core::{Error, Reply};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::introspect::{Inspection, KeyInfo, KeysPage, ScanArgs, View};
+
+/// Integers beyond this become `BigInt`s (JavaScript's `Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+/// Nesting deeper than this in a value handed to `format` is refused (it would be a cycle, in practice).
+const MAX_DEPTH: usize = 128;
+
+/// A JS `Error` with this message.
+pub fn error(message: &str) -> JsValue {
+    js_sys::Error::new(message).into()
+}
+
+/// A JS `TypeError`, for arguments of the wrong kind (a mistake in the calling code, not a Redis error).
+pub fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+fn redis_error(e: &Error) -> JsValue {
+    // CR and LF become spaces, as on the wire.
+    error(&format!("{e}").replace(['\r', '\n'], " "))
+}
+
+/// A command's reply as a JS value for a client speaking `resp`; an error reply is the `Err`, to be thrown.
+pub fn reply_to_js(reply: &Reply, resp: u8) -> Result<JsValue, JsValue> {
+    if let Reply::Error(e) = reply {
+        return Err(redis_error(e));
+    }
+    Ok(value_for(reply, resp))
+}
+
+/// A reply (a push message, an element) as a JS value; errors become `Error` objects, not exceptions.
+pub fn value_for(reply: &Reply, resp: u8) -> JsValue {
+    if resp >= 3 {
+        to_js(reply)
+    } else {
+        to_js(&lower_resp2(reply))
+    }
+}
+
+fn to_js(reply: &Reply) -> JsValue {
+    match reply {
+        Reply::Status(s) => JsValue::from_str(s),
+        Reply::Error(e) => redis_error(e),
+        Reply::Integer(i) => int_to_js(*i),
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => bytes_to_js(b),
+        Reply::Nil | Reply::NilArray => JsValue::NULL,
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items.iter().map(to_js).collect::<Array>().into(),
+        Reply::Map(pairs) => map_to_js(pairs),
+        Reply::Double(d) => JsValue::from_f64(*d),
+        // The number its text says (JS parses "inf" and friends as NaN, so those keep their text).
+        Reply::DoubleText(t) => t.parse::<f64>().map_or_else(|_| JsValue::from_str(t), JsValue::from_f64),
+        Reply::Bool(b) => JsValue::from_bool(*b),
+        Reply::BigNumber(n) => BigInt::new(&JsValue::from_str(n)).map_or_else(|_| JsValue::from_str(n), JsValue::from),
+    }
+}
+
+/// A string's bytes: a JS string when they are UTF-8, else a `Uint8Array` of them.
+pub fn bytes_to_js(bytes: &[u8]) -> JsValue {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => JsValue::from_str(s),
+        Err(_) => Uint8Array::from(bytes).into(),
+    }
+}
+
+pub fn int_to_js(i: i64) -> JsValue {
+    if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) {
+        JsValue::from_f64(i as f64)
+    } else {
+        BigInt::from(i).into()
+    }
+}
+
+/// A map key as an object property name, when it has a text form.
+fn text_key(key: &Reply) -> Option<String> {
+    match key {
+        Reply::Status(s) => Some(s.clone()),
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8(b.clone()).ok(),
+        Reply::Integer(i) => Some(i.to_string()),
+        Reply::DoubleText(t) => Some(t.clone()),
+        Reply::BigNumber(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+fn map_to_js(pairs: &[(Reply, Reply)]) -> JsValue {
+    let keys: Option<Vec<String>> = pairs.iter().map(|(k, _)| text_key(k)).collect();
+    match keys {
+        Some(keys) => {
+            let obj = Object::new();
+            for (key, (_, value)) in keys.iter().zip(pairs) {
+                set(&obj, key, &to_js(value));
+            }
+            obj.into()
+        }
+        None => {
+            let map = Map::new();
+            for (k, v) in pairs {
+                map.set(&to_js(k), &to_js(v));
+            }
+            map.into()
+        }
+    }
+}
+
+/// Sets an own, enumerable property; a key named `__proto__` is defined rather than assigned, so it stays data.
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let key_js = JsValue::from_str(key);
+    if key == "__proto__" {
+        let descriptor = Object::new();
+        for (flag, v) in [("value", value.clone()), ("enumerable", true.into()), ("writable", true.into()), ("configurable", true.into())] {
+            let _ = Reflect::set(&descriptor, &JsValue::from_str(flag), &v);
+        }
+        Object::define_property(obj, &key_js, &descriptor);
+    } else {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(obj, &key_js, value);
+    }
+}
+
+/// The argument vector of `command(args)`.
+pub fn args_from_js(args: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {
+    if !Array::is_array(args) {
+        return Err(type_error("command() takes an array of arguments"));
+    }
+    let array: &Array = args.unchecked_ref();
+    array.iter().enumerate().map(|(i, a)| arg_from_js(&a).ok_or_else(|| bad_arg(i))).collect()
+}
+
+fn bad_arg(i: usize) -> JsValue {
+    type_error(&format!("argument {i} must be a string, a Uint8Array, a number or a bigint"))
+}
+
+/// One argument's bytes: strings as UTF-8, bytes as they are, numbers as `String(n)` writes them.
+pub fn arg_from_js(a: &JsValue) -> Option<Vec<u8>> {
+    if let Some(s) = a.as_string() {
+        Some(s.into_bytes())
+    } else if let Some(bytes) = a.dyn_ref::<Uint8Array>() {
+        Some(bytes.to_vec())
+    } else {
+        decimal_text(a).map(String::into_bytes)
+    }
+}
+
+/// `String(n)` of a number or a `BigInt`.
+pub fn decimal_text(a: &JsValue) -> Option<String> {
+    if a.as_f64().is_some() {
+        a.unchecked_ref::<js_sys::Number>().to_string_with_radix(10).ok().map(String::from)
+    } else if a.is_bigint() {
+        a.unchecked_ref::<BigInt>().to_string(10).ok().map(String::from)
+    } else {
+        None
+    }
+}
+
+/// A JS value back into a reply, for `format`: the inverse of [`value_for`] as far as JS values allow (a
+/// status reply has become a string, so it formats as a bulk string; an integral double as an integer).
+pub fn reply_from_js(v: &JsValue) -> Result<Reply, JsValue> {
+    from_js(v, 0)
+}
+
+fn from_js(v: &JsValue, depth: usize) -> Result<Reply, JsValue> {
+    if depth > MAX_DEPTH {
+        return Err(type_error("format(): the value is nested too deeply (a cycle?)"));
+    }
+    if v.is_null() || v.is_undefined() {
+        return Ok(Reply::Nil);
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Reply::Bulk(s.into_bytes()));
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Reply::Bool(b));
+    }
+    if let Some(d) = v.as_f64() {
+        let integral = d.fract() == 0.0 && d.abs() <= MAX_SAFE_INTEGER as f64;
+        return Ok(if integral { Reply::Integer(d as i64) } else { Reply::Double(d) });
+    }
+    if v.is_bigint() {
+        let text = decimal_text(v).unwrap_or_default();
+        return Ok(text.parse::<i64>().map_or(Reply::BigNumber(text), Reply::Integer));
+    }
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Reply::Bulk(bytes.to_vec()));
+    }
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return Ok(Reply::Error(Error::Other(String::from(e.message()))));
+    }
+    if Array::is_array(v) {
+        let array: &Array = v.unchecked_ref();
+        return array.iter().map(|item| from_js(&item, depth + 1)).collect::<Result<_, _>>().map(Reply::Array);
+    }
+    if let Some(map) = v.dyn_ref::<Map>() {
+        let mut pairs = Vec::new();
+        for entry in map.entries().into_iter().flatten() {
+            let kv: Array = entry.unchecked_into();
+            pairs.push((from_js(&kv.get(0), depth + 1)?, from_js(&kv.get(1), depth + 1)?));
+        }
+        return Ok(Reply::Map(pairs));
+    }
+    if v.is_object() && !v.is_function() {
+        let mut pairs = Vec::new();
+        for entry in Object::entries(v.unchecked_ref()).iter() {
+            let kv: Array = entry.unchecked_into();
+            pairs.push((from_js(&kv.get(0), depth + 1)?, from_js(&kv.get(1), depth + 1)?));
+        }
+        return Ok(Reply::Map(pairs));
+    }
+    Err(type_error("format() takes a reply: a string, number, bigint, boolean, null, Uint8Array, Error, array, Map or object"))
+}
+
+/// `new Redlet(options)`, read.
+pub struct Options {
+    pub seed: Option<u64>,
+    pub maxmemory: Option<u64>,
+    pub resp: u8,
+    pub clock_start: Option<f64>,
+    pub manual_clock: bool,
+}
+
+fn get(obj: &JsValue, name: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn is_absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+/// A non-negative integer from a number or a `BigInt`.
+fn whole_number(v: &JsValue) -> Option<u64> {
+    if let Some(d) = v.as_f64() {
+        return (d.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&d)).then_some(d as u64);
+    }
+    if v.is_bigint() {
+        return decimal_text(v)?.parse().ok();
+    }
+    None
+}
+
+pub fn options_from_js(options: Option<&JsValue>) -> Result<Options, JsValue> {
+    let mut out = Options { seed: None, maxmemory: None, resp: 2, clock_start: None, manual_clock: false };
+    let Some(o) = options.filter(|o| !is_absent(o)) else { return Ok(out) };
+    if !o.is_object() {
+        return Err(type_error("new Redlet(options): options must be an object"));
+    }
+    let seed = get(o, "seed");
+    if !is_absent(&seed) {
+        out.seed = Some(whole_number(&seed).ok_or_else(|| type_error("options.seed must be a non-negative integer (number or bigint)"))?);
+    }
+    let maxmemory = get(o, "maxmemory");
+    if !is_absent(&maxmemory) {
+        let bytes = match maxmemory.as_string() {
+            Some(s) => parse_memory(s.as_bytes()),
+            None => whole_number(&maxmemory),
+        };
+        out.maxmemory = Some(bytes.ok_or_else(|| type_error("options.maxmemory must be a byte count or a size such as \"100mb\""))?);
+    }
+    let resp = get(o, "resp");
+    if !is_absent(&resp) {
+        out.resp = match resp.as_f64() {
+            Some(v) if v == 2.0 || v == 3.0 => v as u8,
+            _ => return Err(js_sys::RangeError::new("options.resp must be 2 or 3").into()),
+        };
+    }
+    let clock_start = get(o, "clockStart");
+    if !is_absent(&clock_start) {
+        match clock_start.as_f64() {
+            Some(t) if t.is_finite() && t >= 0.0 => out.clock_start = Some(t.floor()),
+            _ => return Err(type_error("options.clockStart must be a time in unix milliseconds")),
+        }
+    }
+    out.manual_clock = get(o, "manualClock").is_truthy();
+    Ok(out)
+}
+
+/// `keys(options)`, read: the scan's arguments.
+pub fn scan_args_from_js(options: Option<&JsValue>) -> Result<ScanArgs, JsValue> {
+    let mut args = ScanArgs { db: 0, pattern: None, cursor: 0, count: 10 };
+    let Some(o) = options.filter(|o| !is_absent(o)) else { return Ok(args) };
+    let db = get(o, "db");
+    if !is_absent(&db) {
+        args.db = whole_number(&db).and_then(|d| usize::try_from(d).ok()).ok_or_else(|| error("ERR DB index is out of range"))?;
+    }
+    let pattern = get(o, "pattern");
+    if !is_absent(&pattern) {
+        args.pattern = Some(arg_from_js(&pattern).ok_or_else(|| type_error("keys(): pattern must be a string or a Uint8Array"))?);
+    }
+    let cursor = get(o, "cursor");
+    if !is_absent(&cursor) {
+        args.cursor = whole_number(&cursor).ok_or_else(|| error("ERR invalid cursor"))?;
+    }
+    let count = get(o, "count");
+    if !is_absent(&count) {
+        args.count = whole_number(&count).and_then(|c| usize::try_from(c).ok()).ok_or_else(|| error("ERR value is not an integer or out of range"))?;
+    }
+    Ok(args)
+}
+
+/// A Redis error from the engine's own checks (db index, count) as a thrown `Error`.
+pub fn engine_error(e: &Error) -> JsValue {
+    redis_error(e)
+}
+
+fn key_info_object(info: &KeyInfo) -> Object {
+    let obj = Object::new();
+    set(&obj, "key", &bytes_to_js(&info.key));
+    set(&obj, "type", &JsValue::from_str(info.type_name));
+    set(&obj, "encoding", &JsValue::from_str(info.encoding));
+    set(&obj, "ttl", &int_to_js(info.ttl_ms));
+    set(&obj, "expiresAt", &info.expires_at.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)));
+    set(&obj, "memory", &JsValue::from_f64(info.memory as f64));
+    obj
+}
+
+pub fn keys_page_to_js(page: &KeysPage) -> JsValue {
+    let obj = Object::new();
+    set(&obj, "cursor", &JsValue::from_f64(page.cursor as f64));
+    let keys: Array = page.keys.iter().map(key_info_object).collect();
+    set(&obj, "keys", &keys);
+    obj.into()
+}
+
+pub fn inspection_to_js(inspection: Option<&Inspection>) -> JsValue {
+    let Some(inspection) = inspection else { return JsValue::NULL };
+    let obj = key_info_object(&inspection.info);
+    match &inspection.view {
+        View::Str { bytes, int } => {
+            set(&obj, "value", &bytes_to_js(bytes));
+            set(&obj, "length", &JsValue::from_f64(bytes.len() as f64));
+            set(&obj, "int", &int.map_or(JsValue::NULL, int_to_js));
+        }
+        View::List { items } => {
+            let array: Array = items.iter().map(|b| bytes_to_js(b)).collect();
+            set(&obj, "length", &JsValue::from_f64(items.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::Set { members } => {
+            let array: Array = members.iter().map(|b| bytes_to_js(b)).collect();
+            set(&obj, "length", &JsValue::from_f64(members.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::Hash { fields } => {
+            let array: Array = fields
+                .iter()
+                .map(|(f, v)| {
+                    let entry = Object::new();
+                    set(&entry, "field", &bytes_to_js(f));
+                    set(&entry, "value", &bytes_to_js(v));
+                    JsValue::from(entry)
+                })
+                .collect();
+            set(&obj, "length", &JsValue::from_f64(fields.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::ZSet { members } => {
+            let array: Array = members
+                .iter()
+                .enumerate()
+                .map(|(rank, (m, score))| {
+                    let entry = Object::new();
+                    set(&entry, "member", &bytes_to_js(m));
+                    set(&entry, "score", &JsValue::from_f64(*score));
+                    set(&entry, "rank", &JsValue::from_f64(rank as f64));
+                    JsValue::from(entry)
+                })
+                .collect();
+            set(&obj, "length", &JsValue::from_f64(members.len() as f64));
+            set(&obj, "value", &array);
+        }
+        View::Opaque => set(&obj, "value", &JsValue::NULL),
+    }
+    obj.into()
+}
+
+/// A key argument of `inspect`.
+pub fn key_from_js(key: &JsValue) -> Result<Vec<u8>, JsValue> {
+    arg_from_js(key).ok_or_else(|| type_error("inspect(): the key must be a string or a Uint8Array"))
+}
+
+/// A callback argument: a function, or null/undefined to remove it.
+pub fn callback_from_js(cb: &JsValue) -> Result<Option<Function>, JsValue> {
+    if is_absent(cb) {
+        return Ok(None);
+    }
+    cb.dyn_ref::<Function>().cloned().map(Some).ok_or_else(|| type_error("onPush() takes a function, or null to remove it"))
+}
+
+/// Bytes for JS (`execResp`).
+pub fn bytes_to_uint8array(bytes: &[u8]) -> Uint8Array {
+    Uint8Array::from(bytes)
+}
