@@ -13,10 +13,7 @@
  * Where the wasm build knowingly differs from Redis's recorded reply (and from the native engine), with why.
  * The tests require exactly these differences, so an entry goes as soon as the engine is fixed.
  */
-export const KNOWN_WASM_DIFFERENCES = {
-  "tests/cases/server/info.txt:36":
-    "INFO server's arch_bits is usize::BITS (core/src/cmd/server.rs): 32 on wasm32, where Redis and the native engine say 64",
-};
+export const KNOWN_WASM_DIFFERENCES = {};
 
 /** The seed `Config::default()` uses, as the Rust harness runs the engine with it. */
 const DEFAULT_SEED = 0x05eed1e7;
