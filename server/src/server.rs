@@ -170,7 +170,7 @@ impl Server {
                     Token(t) => {
                         let slot = t - FIRST_CLIENT;
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.read(slot);
+                            self.read(slot, ev.is_read_closed() || ev.is_error());
                         }
                         if ev.is_writable() || ev.is_write_closed() {
                             self.queue(slot);
@@ -179,7 +179,7 @@ impl Server {
                 }
             }
             for slot in carried {
-                self.read(slot);
+                self.read(slot, true);
             }
             if Instant::now() >= next_tick {
                 // Blocked clients' deadlines and active expiry; timed-out clients get their replies as pushes.
@@ -273,7 +273,12 @@ impl Server {
     }
 
     /// Reads what the connection sent (up to the budget), then runs every complete command in it.
-    fn read(&mut self, slot: usize) {
+    /// Without `drain`, a short read ends the reading, as Redis's one read per readable event: the socket had
+    /// nothing more at that moment, and epoll reports anything that arrives later (data or the peer's close)
+    /// as a new event. That spares the read that would only say WouldBlock, one system call per request
+    /// (BENCHMARKS.md, server). With `drain` (the event already carries the peer's close or an error, or the
+    /// connection is carried over from the last turn's budget) it reads on until WouldBlock or the end.
+    fn read(&mut self, slot: usize, drain: bool) {
         let Some(Some(c)) = self.conns.get_mut(slot) else { return };
         if c.close_after_reply || c.close_now {
             return;
@@ -293,6 +298,9 @@ impl Server {
                     budget = budget.saturating_sub(n);
                     if budget == 0 {
                         self.to_read.push(slot);
+                        break;
+                    }
+                    if n < chunk.len() && !drain {
                         break;
                     }
                 }
