@@ -87,6 +87,25 @@ fn nogroup(text: String) -> Reply {
     Error::Other(text).into()
 }
 
+/// The NOGROUP error of XPENDING, XCLAIM and XAUTOCLAIM.
+fn no_such_key_or_group(key: &[u8], grp: &[u8]) -> Reply {
+    nogroup(alloc::format!("NOGROUP No such key '{}' or consumer group '{}'", lossy(key, usize::MAX), lossy(grp, usize::MAX)))
+}
+
+/// The NOGROUP error of XGROUP and XINFO CONSUMERS (the same fact, Redis words it the other way round).
+fn no_such_group_for_key(grp: &[u8], key: &[u8]) -> Reply {
+    nogroup(alloc::format!("NOGROUP No such consumer group '{}' for key name '{}'", lossy(grp, usize::MAX), lossy(key, usize::MAX)))
+}
+
+/// WRONGTYPE, or NOGROUP when the stream or its group is missing: the check XCLAIM and XAUTOCLAIM start with.
+fn require_group(e: &mut Engine, db: usize, key: &[u8], grp: &[u8]) -> Result<(), Reply> {
+    match read_stream(e, db, key) {
+        Err(err) => Err(err.into()),
+        Ok(Some(s)) if s.groups.contains_key(grp) => Ok(()),
+        Ok(_) => Err(no_such_key_or_group(key, grp)),
+    }
+}
+
 fn parse_long(arg: &[u8]) -> Result<i64, Error> {
     parse_i64(arg).ok_or(Error::NotInteger)
 }
@@ -865,11 +884,7 @@ fn xgroup(e: &mut Engine, c: &Ctx) -> Reply {
     }
     let has_group = exists && stream_mut(e, c.db, key).is_some_and(|s| s.groups.contains_key(grp));
     if !has_group && !create && !eq_ic(sub, "DESTROY") {
-        return nogroup(alloc::format!(
-            "NOGROUP No such consumer group '{}' for key name '{}'",
-            lossy(grp, usize::MAX),
-            lossy(key, usize::MAX)
-        ));
+        return no_such_group_for_key(grp, key);
     }
     let now = e.now;
     if create {
@@ -1040,11 +1055,7 @@ fn xpending(e: &mut Engine, c: &Ctx) -> Reply {
         Ok(s) => s,
     };
     let Some(g) = s.and_then(|s| s.groups.get(grp)) else {
-        return nogroup(alloc::format!(
-            "NOGROUP No such key '{}' or consumer group '{}'",
-            lossy(key, usize::MAX),
-            lossy(grp, usize::MAX)
-        ));
+        return no_such_key_or_group(key, grp);
     };
     if justinfo {
         let (Some(first), Some(last)) = (g.pel.keys().next(), g.pel.keys().next_back()) else {
@@ -1118,16 +1129,8 @@ fn claim_one(g: &mut Group, id: StreamId, consumer: &[u8], delivery_time: u64, r
 /// [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]
 fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
     let (key, grp, name) = (c.arg(1), c.arg(2), c.arg(3));
-    match read_stream(e, c.db, key) {
-        Err(err) => return err.into(),
-        Ok(Some(s)) if s.groups.contains_key(grp) => {}
-        Ok(_) => {
-            return nogroup(alloc::format!(
-                "NOGROUP No such key '{}' or consumer group '{}'",
-                lossy(key, usize::MAX),
-                lossy(grp, usize::MAX)
-            ))
-        }
+    if let Err(reply) = require_group(e, c.db, key, grp) {
+        return reply;
     }
     let minidle = match parse_i64(c.arg(4)) {
         Some(n) => n.max(0),
@@ -1258,16 +1261,8 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
         }
         j += 1;
     }
-    match read_stream(e, c.db, key) {
-        Err(err) => return err.into(),
-        Ok(Some(s)) if s.groups.contains_key(grp) => {}
-        Ok(_) => {
-            return nogroup(alloc::format!(
-                "NOGROUP No such key '{}' or consumer group '{}'",
-                lossy(key, usize::MAX),
-                lossy(grp, usize::MAX)
-            ))
-        }
+    if let Err(reply) = require_group(e, c.db, key, grp) {
+        return reply;
     }
     // Redis allocates room for `count` deleted IDs up front and answers this when the allocation fails; the
     // point where it fails depends on the machine, here past 2^34 IDs (256 GiB).
@@ -1359,11 +1354,7 @@ fn xinfo(e: &mut Engine, c: &Ctx) -> Reply {
     if eq_ic(sub, "CONSUMERS") {
         let grp = c.arg(3);
         let Some(g) = s.groups.get(grp) else {
-            return nogroup(alloc::format!(
-                "NOGROUP No such consumer group '{}' for key name '{}'",
-                lossy(grp, usize::MAX),
-                lossy(key, usize::MAX)
-            ));
+            return no_such_group_for_key(grp, key);
         };
         return Reply::Array(
             g.consumers
