@@ -45,12 +45,16 @@ pub struct Events {
 
 /// Fires a keyspace event (Redis's notifyKeyspaceEvent): publishes it when its class is enabled and logs it
 /// when capture is on.
+#[inline]
 pub fn notify(e: &mut Engine, class: u32, event: &'static str, key: &[u8], db: usize) {
     // Keys added earlier in the command were added before this event happened.
     if e.events.track_new {
         flush_new(e);
     }
-    emit(e, class, event, key, db);
+    // The common case, nobody listening, costs these two tests.
+    if e.events.capture || e.config.notify_keyspace_events & class != 0 {
+        emit(e, class, event, key, db);
+    }
 }
 
 /// A key removed by eviction (Redis's `evicted` event, class `e`), for the eviction code to call after it
