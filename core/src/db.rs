@@ -24,6 +24,10 @@ pub struct Db {
     /// Keys that clients WATCH, each with its watchers (Redis's `db->watched_keys`). Kept here so every
     /// mutation primitive below can mark the watchers of the key it changes; see `crate::multi`.
     pub watched_keys: hashbrown::HashMap<Vec<u8>, Vec<Watcher>>,
+    /// Whether keys added are recorded in `new_keys`: on only while `new` events are wanted (`crate::notify`).
+    pub track_new: bool,
+    /// Keys added since the last keyspace event, for the `new` events Redis's dbAdd fires (`crate::notify`).
+    pub new_keys: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -34,6 +38,8 @@ impl Db {
             blocking_keys: hashbrown::HashMap::new(),
             ready_keys: Vec::new(),
             watched_keys: hashbrown::HashMap::new(),
+            track_new: false,
+            new_keys: Vec::new(),
         }
     }
 
@@ -67,7 +73,9 @@ impl Db {
         if !self.blocking_keys.is_empty() && !self.keys.contains_key(key) {
             self.signal_key_as_ready(key);
         }
-        self.keys.insert(key.to_vec(), entry);
+        if self.keys.insert(key.to_vec(), entry).is_none() && self.track_new {
+            self.new_keys.push(key.to_vec());
+        }
         self.signal_modified_key(key);
     }
 

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
 use crate::multi::{self, Multi};
+use crate::notify::{self, Events, KeyEvent};
 use crate::pubsub::{self, PubSub};
 use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
@@ -123,6 +124,8 @@ pub struct Engine {
     pub pubsub: PubSub,
     /// Clients' transactions (MULTI) and watched keys; see `crate::multi`.
     pub multi: Multi,
+    /// Keyspace events logged for a host (`capture_events`) and the `new`-event bookkeeping; see `crate::notify`.
+    pub(crate) events: Events,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -158,6 +161,7 @@ impl Engine {
             blocking: Blocking::default(),
             pubsub: PubSub::default(),
             multi: Multi::default(),
+            events: Events::default(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -293,6 +297,7 @@ impl Engine {
             return None;
         }
         blocking::handle_clients_blocked_on_keys(self);
+        notify::flush_new(self);
         Some(reply)
     }
 
@@ -301,7 +306,9 @@ impl Engine {
     pub(crate) fn call(&mut self, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, handler: Handler) -> Reply {
         let ctx = Ctx { argv, client, db, spec };
         let watched = multi::snapshot(self, db, spec);
+        notify::prepare(self);
         let reply = handler(self, &ctx);
+        notify::flush_new(self);
         multi::compare(self, db, watched);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
         self.stats.total_commands += 1;
@@ -409,6 +416,21 @@ impl Engine {
         self.pushes.drain(..).collect()
     }
 
+    /// Turns the keyspace event log on or off (off when the engine starts): while on, every keyspace event
+    /// (Redis's names: `set`, `lpush`, `del`, `expired`, `new`, `keymiss`, ...) is kept for `drain_events`,
+    /// whatever `notify-keyspace-events` says. Turning it off drops what was not drained.
+    pub fn capture_events(&mut self, on: bool) {
+        self.events.capture = on;
+        if !on {
+            self.events.log = Vec::new();
+        }
+    }
+
+    /// The keyspace events since the last drain, oldest first (empty unless `capture_events(true)`).
+    pub fn drain_events(&mut self) -> Vec<KeyEvent> {
+        core::mem::take(&mut self.events.log)
+    }
+
     /// Queues a reply for a client outside its command's own reply: a pub/sub message, an unblocked client's
     /// reply, a confirmation of a command that answers several. Pushes a command makes to its *own* client go on
     /// the wire before that command's reply (hosts write them first), so a command answering several replies
@@ -449,6 +471,7 @@ impl Engine {
         if let Some(db) = self.dbs.get_mut(dbi) {
             if db.remove(key).is_some() {
                 self.stats.expired_keys += 1;
+                notify::notify(self, notify::EXPIRED, "expired", key, dbi);
             }
         }
     }
@@ -485,6 +508,7 @@ impl Engine {
             self.stats.keyspace_hits += 1;
         } else {
             self.stats.keyspace_misses += 1;
+            notify::notify(self, notify::KEY_MISS, "keymiss", key, dbi);
         }
         self.touch(dbi, key, now)
     }

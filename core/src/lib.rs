@@ -21,6 +21,7 @@ pub mod geohash;
 pub mod glob;
 pub mod ldouble;
 pub mod multi;
+pub mod notify;
 pub mod pubsub;
 pub mod reply;
 pub mod resp;
@@ -32,5 +33,6 @@ pub mod value;
 
 pub use config::Config;
 pub use engine::{ClientId, Engine};
+pub use notify::KeyEvent;
 pub use error::Error;
 pub use reply::Reply;

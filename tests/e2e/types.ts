@@ -2,7 +2,7 @@
 // compile under `strict`, and they describe the API as README.md documents it.
 
 import init, { Redlet, RedletClient } from "../../web/pkg/web/redlet_web.js";
-import type { RedisReply, RedletOptions, KeysPage, Inspection, KeyInfo } from "../../web/pkg/web/redlet_web.js";
+import type { RedisReply, RedletOptions, KeysPage, Inspection, KeyInfo, KeyspaceEvent } from "../../web/pkg/web/redlet_web.js";
 import * as bundler from "../../web/pkg/bundler/redlet_web.js";
 import * as nodejs from "../../web/pkg/nodejs/redlet_web.js";
 
@@ -21,6 +21,14 @@ export async function usage(): Promise<string> {
   db.onPush((message: RedisReply, clientId: number, resp: Uint8Array) => void [message, clientId, resp]);
   db.onPush((message) => void message);
   db.onPush(null);
+  const changed: string[] = [];
+  db.onKeyspace((ev: KeyspaceEvent) => {
+    const db: number = ev.db;
+    const key: string | Uint8Array = ev.key;
+    changed.push(`${db} ${ev.event} ${typeof key === "string" ? key : key.length}`);
+  });
+  db.onKeyspace(({ event }) => void event);
+  db.onKeyspace(null);
   const closed: boolean = client.closed;
   const ids: number = client.id + db.id;
   client.close();
@@ -52,6 +60,10 @@ export async function usage(): Promise<string> {
   db.command([{}]);
   // @ts-expect-error onPush takes a function or null
   db.onPush("callback");
+  // @ts-expect-error an event's key is a string or bytes, not always a string
+  db.onKeyspace((ev) => ev.key.toUpperCase());
+  // @ts-expect-error onKeyspace is the database's, not a client's
+  client.onKeyspace(null);
   const other: [bundler.Redlet, nodejs.Redlet] = [new bundler.Redlet({ resp: 2 }), new nodejs.Redlet()];
-  return text + String(wire.length + ids + now + ttl + everything.cursor) + String(closed) + String(other.length);
+  return text + String(wire.length + ids + now + ttl + everything.cursor) + String(closed) + String(other.length) + changed.join();
 }

@@ -19,7 +19,7 @@
 use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
 use redlet_core::config::parse_memory;
 use redlet_core::resp::lower_resp2;
-use redlet_core::{Error, Reply};
+use redlet_core::{Error, KeyEvent, Reply};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::introspect::{Inspection, KeyInfo, KeysPage, ScanArgs, View};
@@ -453,12 +453,24 @@ pub fn key_from_js(key: &JsValue) -> Result<Vec<u8>, JsValue> {
     arg_from_js(key).ok_or_else(|| type_error("inspect(): the key must be a string or a Uint8Array"))
 }
 
-/// A callback argument: a function, or null/undefined to remove it.
-pub fn callback_from_js(cb: &JsValue) -> Result<Option<Function>, JsValue> {
+/// A callback argument of `method` (`onPush`, `onKeyspace`): a function, or null/undefined to remove it.
+pub fn callback_from_js(cb: &JsValue, method: &str) -> Result<Option<Function>, JsValue> {
     if is_absent(cb) {
         return Ok(None);
     }
-    cb.dyn_ref::<Function>().cloned().map(Some).ok_or_else(|| type_error("onPush() takes a function, or null to remove it"))
+    cb.dyn_ref::<Function>()
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| type_error(&format!("{method}() takes a function, or null to remove it")))
+}
+
+/// A keyspace event for `onKeyspace`: `{db, event, key}`, the key a string when it is UTF-8 (as replies are).
+pub fn key_event_to_js(ev: &KeyEvent) -> JsValue {
+    let obj = Object::new();
+    set(&obj, "db", &JsValue::from_f64(ev.db as f64));
+    set(&obj, "event", &JsValue::from_str(ev.event));
+    set(&obj, "key", &bytes_to_js(&ev.key));
+    obj.into()
 }
 
 /// Bytes for JS (`execResp`).

@@ -6,8 +6,8 @@
 //! the page can move forward (or, with `manualClock`, from the offset alone), never from inside the engine.
 //!
 //! One engine is shared by the `Redlet` object and every client it `connect()`s (`Rc<RefCell<_>>`). The
-//! engine is borrowed only while it runs a command; JS callbacks (`onPush`) are called after the borrow ends,
-//! so a callback may run commands itself.
+//! engine is borrowed only while it runs a command; JS callbacks (`onKeyspace`, `onPush`) are called after the
+//! borrow ends, so a callback may run commands itself.
 
 #[doc(hidden)]
 pub mod interop;
@@ -23,7 +23,7 @@ use std::rc::Rc;
 use js_sys::{Function, Uint8Array};
 use redlet_core::format::{format_console, format_tty};
 use redlet_core::tokenize::split_args;
-use redlet_core::{ClientId, Config, Engine, Reply};
+use redlet_core::{ClientId, Config, Engine, KeyEvent, Reply};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -64,6 +64,20 @@ export interface RedletOptions {
 export type PushHandler = (message: RedisReply, clientId: number, resp: Uint8Array) => void;
 /** Called with each push for one client, and its RESP bytes. */
 export type ClientPushHandler = (message: RedisReply, resp: Uint8Array) => void;
+
+/**
+ * A keyspace event: what a command (or expiry) did to a key, named as Redis's keyspace notifications name it
+ * ("set", "lpush", "del", "expired", "new", "keymiss", ...), whatever notify-keyspace-events says.
+ */
+export interface KeyspaceEvent {
+  /** The database index. */
+  db: number;
+  event: string;
+  /** A string when the key is UTF-8, else its bytes. */
+  key: string | Uint8Array;
+}
+/** Called with each keyspace event, in the order they happened. */
+export type KeyspaceHandler = (event: KeyspaceEvent) => void;
 
 export interface KeysOptions {
   /** Database index, default 0. */
@@ -208,6 +222,8 @@ struct Shared {
     resp: u8,
     on_push: Option<Function>,
     client_push: BTreeMap<ClientId, Function>,
+    /// `onKeyspace`'s callback; the engine captures events only while there is one.
+    on_keyspace: Option<Function>,
 }
 
 impl Shared {
@@ -247,18 +263,33 @@ struct Outcome {
     closing: bool,
 }
 
-/// Runs one command for `client`, then delivers the pushes it produced.
+/// Runs one command for `client`, then delivers the keyspace events and the pushes it produced.
 fn run(shared: &SharedRef, client: ClientId, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-    let (outcome, pushes) = {
+    let (outcome, events, pushes) = {
         let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
         let now = s.now_ms();
         let reply = s.engine.execute(client, &args, now);
         let outcome = Outcome { reply, resp: s.engine.resp_of(client), closing: s.engine.is_closing(client) };
-        (outcome, s.engine.drain_pushes())
+        (outcome, s.engine.drain_events(), s.engine.drain_pushes())
     };
+    deliver_events(shared, events);
     deliver(shared, pushes);
     Ok(outcome)
+}
+
+/// Hands keyspace events to the `onKeyspace` callback, oldest first. They go before the pushes of the same
+/// command, so events of commands a callback runs come after them.
+fn deliver_events(shared: &SharedRef, events: Vec<KeyEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    let Some(f) = shared.try_borrow().ok().and_then(|s| s.on_keyspace.clone()) else { return };
+    for ev in &events {
+        if let Err(e) = f.call1(&JsValue::NULL, &interop::key_event_to_js(ev)) {
+            console_error(&e);
+        }
+    }
 }
 
 /// Hands pushes to the callbacks: the client's own first, then the global one.
@@ -286,17 +317,18 @@ fn deliver(shared: &SharedRef, pushes: Vec<(ClientId, Reply)>) {
     }
 }
 
-/// Time-driven work (active expiry), then the pushes it produced.
+/// Time-driven work (active expiry), then the keyspace events and pushes it produced.
 fn tick(shared: &SharedRef, advance_ms: f64) -> Result<(), JsValue> {
-    let pushes = {
+    let (events, pushes) = {
         let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
         if advance_ms.is_finite() && advance_ms > 0.0 {
             s.clock.offset += advance_ms;
         }
         let now = s.now_ms();
         s.engine.tick(now);
-        s.engine.drain_pushes()
+        (s.engine.drain_events(), s.engine.drain_pushes())
     };
+    deliver_events(shared, events);
     deliver(shared, pushes);
     Ok(())
 }
@@ -415,7 +447,14 @@ impl Redlet {
             config.maxmemory = bytes;
         }
         let clock = Clock { start: opts.clock_start.unwrap_or(real_now), real_base: real_now, offset: 0.0, manual: opts.manual_clock };
-        let shared = Shared { engine: Engine::new(config), clock, resp: opts.resp, on_push: None, client_push: BTreeMap::new() };
+        let shared = Shared {
+            engine: Engine::new(config),
+            clock,
+            resp: opts.resp,
+            on_push: None,
+            client_push: BTreeMap::new(),
+            on_keyspace: None,
+        };
         Ok(Redlet { conn: Conn { shared: Rc::new(RefCell::new(shared)), id: Cell::new(None), reopen: true } })
     }
 
@@ -473,8 +512,21 @@ impl Redlet {
     /// Pushes are delivered after each command and each tick.
     #[wasm_bindgen(js_name = onPush)]
     pub fn on_push(&self, #[wasm_bindgen(unchecked_param_type = "PushHandler | null")] callback: JsValue) -> Result<(), JsValue> {
-        let cb = interop::callback_from_js(&callback)?;
+        let cb = interop::callback_from_js(&callback, "onPush")?;
         self.conn.shared.try_borrow_mut().map_err(|_| busy())?.on_push = cb;
+        Ok(())
+    }
+
+    /// Sets the callback for keyspace events (`{db, event, key}`: "set", "lpush", "del", "expired", "new",
+    /// "keymiss", ... as Redis's keyspace notifications name them), called after each command and each tick
+    /// with what it did, in order; null removes it. Events are collected only while a callback is set, whatever
+    /// `notify-keyspace-events` says (that parameter drives the pub/sub notifications).
+    #[wasm_bindgen(js_name = onKeyspace)]
+    pub fn on_keyspace(&self, #[wasm_bindgen(unchecked_param_type = "KeyspaceHandler | null")] callback: JsValue) -> Result<(), JsValue> {
+        let cb = interop::callback_from_js(&callback, "onKeyspace")?;
+        let mut s = self.conn.shared.try_borrow_mut().map_err(|_| busy())?;
+        s.engine.capture_events(cb.is_some());
+        s.on_keyspace = cb;
         Ok(())
     }
 
@@ -586,7 +638,7 @@ impl RedletClient {
     #[wasm_bindgen(js_name = onPush)]
     pub fn on_push(&self, #[wasm_bindgen(unchecked_param_type = "ClientPushHandler | null")] callback: JsValue) -> Result<(), JsValue> {
         let id = self.conn.client()?;
-        let cb = interop::callback_from_js(&callback)?;
+        let cb = interop::callback_from_js(&callback, "onPush")?;
         let mut s = self.conn.shared.try_borrow_mut().map_err(|_| busy())?;
         match cb {
             Some(f) => s.client_push.insert(id, f),

@@ -681,3 +681,91 @@ fn publish_reaches_a_subscribed_client_through_on_push() {
     assert_eq!(last.1, b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n");
     assert_eq!(num(&db.exec("PUBLISH elsewhere hello").unwrap()), 0.0);
 }
+
+// ---- keyspace events ----
+
+type Events = Rc<RefCell<Vec<(f64, String, JsValue)>>>;
+
+fn event_recorder(seen: &Events) -> Closure<dyn FnMut(JsValue)> {
+    let seen = Rc::clone(seen);
+    Closure::new(move |ev: JsValue| {
+        seen.borrow_mut().push((num(&field(&ev, "db")), text(&field(&ev, "event")), field(&ev, "key")));
+    })
+}
+
+fn event_names(seen: &Events) -> Vec<(String, String)> {
+    seen.borrow().iter().map(|(_, e, k)| (e.clone(), k.as_string().unwrap_or_else(|| format!("{k:?}")))).collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|&(e, k)| (e.to_string(), k.to_string())).collect()
+}
+
+#[wasm_bindgen_test]
+fn on_keyspace_reports_what_each_command_did() {
+    let db = db_at(T0);
+    db.exec("SET before-callback 1").unwrap();
+    let seen: Events = Rc::default();
+    let cb = event_recorder(&seen);
+    db.on_keyspace(cb.as_ref().clone()).unwrap();
+    // Nothing from before the callback; then Redis's events in Redis's order, from any client.
+    assert!(seen.borrow().is_empty());
+    db.exec("RPUSH src a").unwrap();
+    db.connect().unwrap().exec("LMOVE src dst LEFT RIGHT").unwrap();
+    assert_eq!(
+        event_names(&seen),
+        pairs(&[("new", "src"), ("rpush", "src"), ("new", "dst"), ("rpush", "dst"), ("lpop", "src"), ("del", "src")])
+    );
+    // Reads that miss, other databases, binary keys.
+    seen.borrow_mut().clear();
+    db.exec("GET nothing").unwrap();
+    db.exec("SELECT 3").unwrap();
+    db.command(args(&["SET".into(), bytes(b"\xff"), "v".into()])).unwrap();
+    {
+        let seen = seen.borrow();
+        assert_eq!((seen[0].0, seen[0].1.as_str(), text(&seen[0].2)), (0.0, "keymiss", "nothing".into()));
+        assert_eq!((seen[2].0, seen[2].1.as_str()), (3.0, "set"));
+        assert_eq!(seen[2].2.dyn_ref::<Uint8Array>().map(|a| a.to_vec()), Some(vec![0xff]));
+    }
+    // Events do not depend on notify-keyspace-events, which drives the pub/sub notifications only.
+    assert_eq!(text(&db.exec("CONFIG GET notify-keyspace-events").unwrap().unchecked_ref::<Array>().get(1)), "");
+}
+
+#[wasm_bindgen_test]
+fn on_keyspace_reports_expiry_from_ticks_and_stops_when_removed() {
+    let db = db_at(T0);
+    let seen: Events = Rc::default();
+    let cb = event_recorder(&seen);
+    db.on_keyspace(cb.as_ref().clone()).unwrap();
+    db.exec("SET session abc PX 100").unwrap();
+    db.advance_time(200.0).unwrap();
+    assert_eq!(event_names(&seen), pairs(&[("new", "session"), ("set", "session"), ("expire", "session"), ("expired", "session")]));
+    // Removed: nothing more is reported (or collected); a non-function is refused.
+    db.on_keyspace(JsValue::NULL).unwrap();
+    db.exec("SET a 1").unwrap();
+    db.on_keyspace(cb.as_ref().clone()).unwrap();
+    db.exec("DEL a").unwrap();
+    assert_eq!(event_names(&seen).last(), Some(&("del".to_string(), "a".to_string())));
+    assert_eq!(seen.borrow().len(), 5);
+    let (message, kind) = thrown(db.on_keyspace("nope".into()));
+    assert_eq!((message.as_str(), kind.as_str()), ("onKeyspace() takes a function, or null to remove it", "TypeError"));
+}
+
+#[wasm_bindgen_test]
+fn a_keyspace_callback_may_run_commands() {
+    let db = Rc::new(RefCell::new(db_at(T0)));
+    let worker = Rc::new(RefCell::new(db.borrow().connect().unwrap()));
+    let seen: Events = Rc::default();
+    let (w, s) = (Rc::clone(&worker), Rc::clone(&seen));
+    // `Fn`, not `FnMut`: the command it runs fires events, which reach this callback again while it runs.
+    let cb: Closure<dyn Fn(JsValue)> = Closure::new(move |ev: JsValue| {
+        s.borrow_mut().push((0.0, text(&field(&ev, "event")), field(&ev, "key")));
+        if text(&field(&ev, "event")) == "lpush" {
+            w.borrow_mut().exec("INCR pushes").expect("a command inside a keyspace callback");
+        }
+    });
+    db.borrow().on_keyspace(cb.as_ref().clone()).unwrap();
+    db.borrow_mut().exec("LPUSH l a").unwrap();
+    assert_eq!(event_names(&seen), pairs(&[("new", "l"), ("lpush", "l"), ("new", "pushes"), ("incrby", "pushes")]));
+    assert_eq!(text(&db.borrow_mut().exec("GET pushes").unwrap()), "1");
+}

@@ -24,6 +24,7 @@ use super::string::read_string;
 use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::util::parse_i64;
 use crate::value::{Entry, RString, StrEncoding, Value};
@@ -351,6 +352,7 @@ fn setbit(e: &mut Engine, c: &Ctx) -> Reply {
     if grew || old != on {
         set_bit_at(&mut s.bytes, offset, on);
         e.dirty += 1;
+        notify(e, notify::STRING, "setbit", c.arg(1), c.db);
     }
     Reply::Integer(old as i64)
 }
@@ -524,9 +526,11 @@ fn bitop(e: &mut Engine, c: &Ctx) -> Reply {
     if len > 0 {
         store(e, c.db, dst, RString::raw(result));
         e.dirty += 1;
+        notify(e, notify::STRING, "set", dst, c.db);
     } else if e.db_mut(c.db).remove(dst).is_some() {
         // An empty result deletes the destination.
         e.dirty += 1;
+        notify(e, notify::GENERIC, "del", dst, c.db);
     }
     Reply::Integer(len as i64)
 }
@@ -652,6 +656,9 @@ fn bitfield_generic(e: &mut Engine, c: &Ctx, read_only: bool) -> Reply {
         })
         .collect();
     e.dirty += changes;
+    if changes > 0 {
+        notify(e, notify::STRING, "setbit", key, c.db);
+    }
     Reply::Array(replies)
 }
 

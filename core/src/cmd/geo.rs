@@ -14,6 +14,7 @@ use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::{lossy, Error};
 use crate::geohash::{self, Shape, ShapeKind};
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::zset::{AddFlags, Limits, ScoreRange};
 use crate::types::ZSet;
@@ -427,6 +428,7 @@ fn georadius_generic(e: &mut Engine, c: &Ctx, src_idx: usize, flags: SearchFlags
         (Found::NoKey, Some(dst)) => {
             if e.db_mut(c.db).remove(dst).is_some() {
                 e.dirty += 1;
+                notify(e, notify::GENERIC, "del", dst, c.db);
             }
             Reply::Integer(0)
         }
@@ -467,8 +469,11 @@ fn georadius_generic(e: &mut Engine, c: &Ctx, src_idx: usize, flags: SearchFlags
                 let entry = Entry::new(Value::ZSet(z.into()), e.now);
                 e.db_mut(c.db).set(dst, entry);
                 e.dirty += n as u64;
+                let event = if flags.search { "geosearchstore" } else { "georadiusstore" };
+                notify(e, notify::ZSET, event, dst, c.db);
             } else if e.db_mut(c.db).remove(dst).is_some() {
                 e.dirty += 1;
+                notify(e, notify::GENERIC, "del", dst, c.db);
             }
             Reply::Integer(n as i64)
         }

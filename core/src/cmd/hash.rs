@@ -9,6 +9,7 @@ use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::glob::string_match;
 use crate::ldouble;
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::hash::{Hash, Limits};
 use crate::util::{eq_ic, i64_bytes, parse_i64};
@@ -91,6 +92,7 @@ fn hsetnx(e: &mut Engine, c: &Ctx) -> Reply {
     }
     h.set(c.arg(2), c.arg(3).to_vec(), limits);
     e.dirty += 1;
+    notify(e, notify::HASH, "hset", c.arg(1), c.db);
     Reply::Integer(1)
 }
 
@@ -129,6 +131,7 @@ fn hset_generic(e: &mut Engine, c: &Ctx) -> Result<i64, Error> {
     e.dirty += (c.argc() as u64 - 2) / 2;
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
     e.db_mut(c.db).signal_modified_key(c.arg(1));
+    notify(e, notify::HASH, "hset", c.arg(1), c.db);
     Ok(created)
 }
 
@@ -156,6 +159,7 @@ fn hincrby(e: &mut Engine, c: &Ctx) -> Reply {
     e.dirty += 1;
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
     e.db_mut(c.db).signal_modified_key(c.arg(1));
+    notify(e, notify::HASH, "hincrby", c.arg(1), c.db);
     Reply::Integer(new)
 }
 
@@ -188,6 +192,7 @@ fn hincrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     e.dirty += 1;
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
     e.db_mut(c.db).signal_modified_key(c.arg(1));
+    notify(e, notify::HASH, "hincrbyfloat", c.arg(1), c.db);
     Reply::Bulk(text)
 }
 
@@ -223,8 +228,15 @@ fn hdel(e: &mut Engine, c: &Ctx) -> Reply {
             break;
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if emptied {
         e.db_mut(c.db).remove(c.arg(1));
+    }
+    if deleted > 0 {
+        notify(e, notify::HASH, "hdel", c.arg(1), c.db);
+        if emptied {
+            notify(e, notify::GENERIC, "del", c.arg(1), c.db);
+        }
     }
     e.dirty += deleted as u64;
     Reply::Integer(deleted)

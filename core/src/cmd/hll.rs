@@ -12,6 +12,7 @@ use alloc::vec;
 use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::hll::{self, Corrupt};
 use crate::value::{Entry, RString, StrEncoding, Value};
@@ -89,6 +90,7 @@ fn pfadd(e: &mut Engine, c: &Ctx) -> Reply {
     }
     if updated > 0 {
         hll::invalidate_cache(&mut s.bytes);
+        notify(e, notify::STRING, "pfadd", key, c.db);
     }
     e.dirty += updated;
     Reply::Integer((updated > 0) as i64)
@@ -169,6 +171,8 @@ fn pfmerge(e: &mut Engine, c: &Ctx) -> Reply {
     }
     hll::invalidate_cache(&mut s.bytes);
     e.dirty += 1;
+    // A merge is a mass add: Redis fires a `pfadd` event for it.
+    notify(e, notify::STRING, "pfadd", dest, c.db);
     Reply::ok()
 }
 

@@ -10,6 +10,7 @@ use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::glob::{is_literal, matches_everything, string_match};
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::util::{eq_ic, parse_i64};
 use crate::value::{Entry, Value};
@@ -44,9 +45,18 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 
-/// Redis's `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: expires the key if due and counts a keyspace hit or miss,
-/// but leaves its access time alone. True when the key exists.
+/// Redis's `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: expires the key if due and counts a keyspace hit or miss
+/// (a miss is a `keymiss` event), but leaves its access time alone. True when the key exists.
 fn lookup_notouch(e: &mut Engine, db: usize, key: &[u8]) -> bool {
+    let found = lookup_notouch_nonotify(e, db, key);
+    if !found {
+        notify(e, notify::KEY_MISS, "keymiss", key, db);
+    }
+    found
+}
+
+/// `lookup_notouch` without the `keymiss` event (LOOKUP_NOTOUCH|LOOKUP_NONOTIFY), for OBJECT.
+fn lookup_notouch_nonotify(e: &mut Engine, db: usize, key: &[u8]) -> bool {
     e.expire_if_needed(db, key);
     let found = e.db(db).keys.contains_key(key);
     if found {
@@ -82,6 +92,7 @@ fn del_generic(e: &mut Engine, c: &Ctx) -> Reply {
         e.expire_if_needed(c.db, key);
         if e.db_mut(c.db).remove(key).is_some() {
             n += 1;
+            notify(e, notify::GENERIC, "del", key, c.db);
         }
     }
     e.dirty += n as u64;
@@ -218,12 +229,15 @@ fn expire_generic(e: &mut Engine, c: &Ctx, basetime: i64, unit: Unit) -> Reply {
     // checkAlreadyExpired: compared with the clock, whatever the form.
     let now = e.now as i64;
     let db = e.db_mut(c.db);
-    if when <= now {
+    let event = if when <= now {
         db.remove(key);
+        "del"
     } else {
         db.set_expire(key, when as u64);
-    }
+        "expire"
+    };
     e.dirty += 1;
+    notify(e, notify::GENERIC, event, key, c.db);
     Reply::Integer(1)
 }
 
@@ -270,6 +284,7 @@ fn persist(e: &mut Engine, c: &Ctx) -> Reply {
         return Reply::Integer(0);
     }
     e.dirty += 1;
+    notify(e, notify::GENERIC, "persist", key, c.db);
     Reply::Integer(1)
 }
 
@@ -451,6 +466,8 @@ fn rename_generic(e: &mut Engine, c: &Ctx, nx: bool) -> Reply {
         db.set_expire(dst, when);
     }
     e.dirty += 1;
+    notify(e, notify::GENERIC, "rename_from", src, c.db);
+    notify(e, notify::GENERIC, "rename_to", dst, c.db);
     if nx {
         Reply::Integer(1)
     } else {
@@ -488,6 +505,8 @@ fn move_cmd(e: &mut Engine, c: &Ctx) -> Reply {
         dst.set_expire(key, when);
     }
     e.dirty += 1;
+    notify(e, notify::GENERIC, "move_from", key, c.db);
+    notify(e, notify::GENERIC, "move_to", key, dst_db);
     Reply::Integer(1)
 }
 
@@ -539,13 +558,14 @@ fn copy(e: &mut Engine, c: &Ctx) -> Reply {
         db.set_expire(dst, when);
     }
     e.dirty += 1;
+    notify(e, notify::GENERIC, "copy_to", dst, dst_db);
     Reply::Integer(1)
 }
 
 /// OBJECT's lookup (objectCommandLookup): NOTOUCH, so asking about a key does not change its idle time.
 fn object_lookup<'e>(e: &'e mut Engine, c: &Ctx) -> Option<&'e Entry> {
     let key = c.arg(2);
-    if lookup_notouch(e, c.db, key) {
+    if lookup_notouch_nonotify(e, c.db, key) {
         e.db(c.db).keys.get(key)
     } else {
         None

@@ -6,6 +6,7 @@ use super::Handler;
 use crate::blocking::{self, Waiter};
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::list::{End, List};
 use crate::util::{eq_ic, parse_i64};
@@ -69,10 +70,28 @@ fn list_mut<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Option<&'e mut List
     }
 }
 
-/// Redis never keeps an empty list: the key goes when its last element does.
+/// Redis never keeps an empty list: the key goes when its last element does (a `del` event, after the
+/// command's own).
 fn delete_if_empty(e: &mut Engine, db: usize, key: &[u8]) {
     if list_mut(e, db, key).is_some_and(|l| l.is_empty()) {
         e.db_mut(db).remove(key);
+        notify(e, notify::GENERIC, "del", key, db);
+    }
+}
+
+/// The event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
     }
 }
 
@@ -157,6 +176,7 @@ fn push_generic(e: &mut Engine, c: &Ctx, end: End, xx: bool) -> Reply {
         }
     };
     e.dirty += values.len() as u64;
+    notify(e, notify::LIST, push_event(end), key, c.db);
     Reply::Integer(len as i64)
 }
 
@@ -200,6 +220,7 @@ fn linsert(e: &mut Engine, c: &Ctx) -> Reply {
         }
     };
     e.dirty += 1;
+    notify(e, notify::LIST, "linsert", c.arg(1), c.db);
     reply
 }
 
@@ -250,6 +271,7 @@ fn lset(e: &mut Engine, c: &Ctx) -> Reply {
     e.dirty += 1;
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
     e.db_mut(c.db).signal_modified_key(c.arg(1));
+    notify(e, notify::LIST, "lset", c.arg(1), c.db);
     Reply::ok()
 }
 
@@ -259,6 +281,9 @@ fn lset(e: &mut Engine, c: &Ctx) -> Reply {
 /// Pops up to `count` elements from one end of the list at `key` (which exists) and deletes the key once empty.
 fn pop_from(e: &mut Engine, db: usize, key: &[u8], count: usize, end: End) -> Vec<Vec<u8>> {
     let values = list_mut(e, db, key).map(|l| l.pop_many(count, end)).unwrap_or_default();
+    if !values.is_empty() {
+        notify(e, notify::LIST, pop_event(end), key, db);
+    }
     delete_if_empty(e, db, key);
     e.dirty += values.len() as u64;
     values
@@ -337,6 +362,8 @@ fn ltrim(e: &mut Engine, c: &Ctx) -> Reply {
             before - list.len()
         }
     };
+    // An LTRIM that keeps everything is an event all the same.
+    notify(e, notify::LIST, "ltrim", c.arg(1), c.db);
     delete_if_empty(e, c.db, c.arg(1));
     e.dirty += removed as u64;
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
@@ -430,6 +457,9 @@ fn lrem(e: &mut Engine, c: &Ctx) -> Reply {
         Ok(None) => return Reply::Integer(0),
         Ok(Some(list)) => list.remove(c.arg(3), limit, count < 0),
     };
+    if removed > 0 {
+        notify(e, notify::LIST, "lrem", c.arg(1), c.db);
+    }
     delete_if_empty(e, c.db, c.arg(1));
     e.dirty += removed;
     Reply::Integer(removed as i64)
@@ -440,7 +470,8 @@ fn lrem(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// The worker behind LMOVE, RPOPLPUSH, and BLMOVE/BRPOPLPUSH when the source has elements or once they are
 /// served (lmoveGenericCommand): the moved element, `None` when the source is missing. The source is popped
-/// before it is deleted, so a list moved onto itself keeps its element (and its expiry).
+/// before it is deleted, so a list moved onto itself keeps its element (and its expiry). Redis fires the push
+/// on the destination before the pop from the source.
 fn lmove_generic(e: &mut Engine, db: usize, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Vec<u8>>, Error> {
     if write_list(e, db, src)?.is_none() {
         return Ok(None);
@@ -457,6 +488,8 @@ fn lmove_generic(e: &mut Engine, db: usize, src: &[u8], dst: &[u8], from: End, t
             create_list(e, db, dst, list);
         }
     }
+    notify(e, notify::LIST, push_event(to), dst, db);
+    notify(e, notify::LIST, pop_event(from), src, db);
     delete_if_empty(e, db, src);
     e.dirty += 1;
     // A one-element list moved onto itself ends up the same, and Redis still signals both keys.

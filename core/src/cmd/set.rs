@@ -15,6 +15,7 @@ use super::Handler;
 use crate::dict::Dict;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::notify::{self, notify};
 use crate::glob::string_match;
 use crate::reply::Reply;
 use crate::types::set::{Member, Set};
@@ -96,10 +97,12 @@ fn peek_set<'e>(e: &'e Engine, db: usize, key: &[u8]) -> Option<&'e Set> {
     }
 }
 
-/// Deletes `key` once its set is empty: Redis never keeps an empty collection.
+/// Deletes `key` once its set is empty: Redis never keeps an empty collection (a `del` event, after the
+/// command's own).
 fn delete_if_empty(e: &mut Engine, db: usize, key: &[u8]) {
     if peek_set(e, db, key).is_some_and(Set::is_empty) {
         e.db_mut(db).remove(key);
+        notify(e, notify::GENERIC, "del", key, db);
     }
 }
 
@@ -124,6 +127,9 @@ fn sadd(e: &mut Engine, c: &Ctx) -> Reply {
             added
         }
     };
+    if added > 0 {
+        notify(e, notify::SET, "sadd", key, c.db);
+    }
     e.dirty += added as u64;
     Reply::Integer(added as i64)
 }
@@ -147,6 +153,9 @@ fn srem(e: &mut Engine, c: &Ctx) -> Reply {
             removed
         }
     };
+    if removed > 0 {
+        notify(e, notify::SET, "srem", key, c.db);
+    }
     delete_if_empty(e, c.db, key);
     e.dirty += removed;
     Reply::Integer(removed as i64)
@@ -191,6 +200,7 @@ fn smove(e: &mut Engine, c: &Ctx) -> Reply {
     if !removed {
         return Reply::Integer(0);
     }
+    notify(e, notify::SET, "srem", src, c.db);
     delete_if_empty(e, c.db, src);
     e.dirty += 1;
     let added = match write_set(e, c.db, dst) {
@@ -205,6 +215,7 @@ fn smove(e: &mut Engine, c: &Ctx) -> Reply {
     };
     if added {
         e.dirty += 1;
+        notify(e, notify::SET, "sadd", dst, c.db);
     }
     Reply::Integer(1)
 }
@@ -254,6 +265,7 @@ fn spop(e: &mut Engine, c: &Ctx) -> Reply {
     let Some(popped) = set_and_rng(e, c.db, key).and_then(|(set, rng)| set.pop_random(rng)) else {
         return Reply::Nil;
     };
+    notify(e, notify::SET, "spop", key, c.db);
     delete_if_empty(e, c.db, key);
     e.dirty += 1;
     Reply::Bulk(popped)
@@ -275,14 +287,16 @@ fn spop_with_count(e: &mut Engine, c: &Ctx) -> Reply {
     if count == 0 {
         return Reply::Set(Vec::new());
     }
-    // One change per member popped.
+    // One change per member popped; the event comes before the work, whichever way it is done.
     e.dirty += count.min(size);
+    notify(e, notify::SET, "spop", key, c.db);
 
     // Case 1: everything. Redis answers through SUNION of the one key (a read lookup, and the members as
     // that union's temporary set orders them), then deletes the key.
     if count >= size {
         let reply = sunion_diff_generic(e, c.db, &[key], None, SetOp::Union);
         e.db_mut(c.db).remove(key);
+        notify(e, notify::GENERIC, "del", key, c.db);
         return reply;
     }
 
@@ -398,8 +412,8 @@ fn lookup_sources(e: &mut Engine, db: usize, keys: &[&[u8]]) -> Result<Vec<bool>
 }
 
 /// Stores a computed set at `dst` (replacing any value and its expiry) and answers its size, or deletes
-/// `dst` and answers 0 when the set is empty (the workers' common STORE tail).
-fn store_result(e: &mut Engine, db: usize, dst: &[u8], set: Set) -> Reply {
+/// `dst` and answers 0 when the set is empty (the workers' common STORE tail); `event` is the command's.
+fn store_result(e: &mut Engine, db: usize, dst: &[u8], set: Set, event: &'static str) -> Reply {
     let len = set.len();
     if len > 0 {
         // setKey: the destination's lookup may expire it; what was there is overwritten whatever its type.
@@ -407,8 +421,10 @@ fn store_result(e: &mut Engine, db: usize, dst: &[u8], set: Set) -> Reply {
         let now = e.now;
         e.db_mut(db).set(dst, Entry::new(Value::Set(set.into()), now));
         e.dirty += 1;
+        notify(e, notify::SET, event, dst, db);
     } else if e.db_mut(db).remove(dst).is_some() {
         e.dirty += 1;
+        notify(e, notify::GENERIC, "del", dst, db);
     }
     Reply::Integer(len as i64)
 }
@@ -423,7 +439,7 @@ fn sinter_generic(e: &mut Engine, db: usize, keys: &[&[u8]], out: InterOut) -> R
     if present.iter().any(|&p| !p) {
         // An intersection with an empty set is empty.
         return match out {
-            InterOut::Store(dst) => store_result(e, db, dst, Set::new_intset()),
+            InterOut::Store(dst) => store_result(e, db, dst, Set::new_intset(), "sinterstore"),
             InterOut::Cardinality(_) => Reply::Integer(0),
             InterOut::Members => Reply::Set(Vec::new()),
         };
@@ -452,7 +468,7 @@ fn sinter_generic(e: &mut Engine, db: usize, keys: &[&[u8]], out: InterOut) -> R
             for m in common {
                 result.add_member(m, max);
             }
-            store_result(e, db, dst, result)
+            store_result(e, db, dst, result, "sinterstore")
         }
     }
 }
@@ -569,7 +585,10 @@ fn sunion_diff_generic(e: &mut Engine, db: usize, keys: &[&[u8]], dst: Option<&[
     }
     match dst {
         None => Reply::Set(result.iter().map(bulk_member).collect()),
-        Some(dst) => store_result(e, db, dst, result),
+        Some(dst) => {
+            let event = if op == SetOp::Union { "sunionstore" } else { "sdiffstore" };
+            store_result(e, db, dst, result, event)
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use core::cmp::Ordering;
 use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::List;
 use crate::util::{eq_ic, parse_f64, parse_i64};
@@ -242,10 +243,12 @@ fn sort_generic(e: &mut Engine, c: &Ctx, readonly: bool) -> Reply {
                 let entry = Entry::new(Value::List(list_from(values).into()), e.now);
                 e.expire_if_needed(c.db, dst);
                 e.db_mut(c.db).set(dst, entry);
+                notify(e, notify::LIST, "sortstore", dst, c.db);
                 e.dirty += outputlen as u64;
             } else if e.db_mut(c.db).remove(dst).is_some() {
                 // Redis's dbDelete: no expiry check first, so a key past its time still counts as deleted.
                 e.dirty += 1;
+                notify(e, notify::GENERIC, "del", dst, c.db);
             }
             Reply::Integer(outputlen)
         }

@@ -8,6 +8,7 @@ use super::Handler;
 use crate::blocking::{self, Waiter};
 use crate::engine::{Ctx, Engine};
 use crate::error::{lossy, Error};
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::stream::{Fields, Group, Nack, Stream, StreamId, INVALID_ENTRIES_READ, NODE_MAX_ENTRIES};
 use crate::util::{eq_ic, parse_i64};
@@ -409,11 +410,14 @@ fn xadd(e: &mut Engine, c: &Ctx) -> Reply {
         .map(|p| (p.first().copied().unwrap_or_default().to_vec(), p.get(1).copied().unwrap_or_default().to_vec()))
         .collect();
     s.append(id, fields);
-    if args.maxlen.is_some() || args.minid.is_some() {
-        trim_stream(s, &args);
-    }
+    // Redis trims after the `xadd` event, and fires `xtrim` when that removed anything.
+    let trimmed = if args.maxlen.is_some() || args.minid.is_some() { trim_stream(s, &args) } else { 0 };
     e.dirty += 1;
     e.db_mut(c.db).signal_key_as_ready(key);
+    notify(e, notify::STREAM, "xadd", key, c.db);
+    if trimmed > 0 {
+        notify(e, notify::STREAM, "xtrim", key, c.db);
+    }
     id_reply(&id)
 }
 
@@ -429,6 +433,9 @@ fn xtrim(e: &mut Engine, c: &Ctx) -> Reply {
         Ok(Some(s)) => trim_stream(s, &args),
     };
     e.dirty += deleted;
+    if deleted > 0 {
+        notify(e, notify::STREAM, "xtrim", c.arg(1), c.db);
+    }
     Reply::Integer(deleted as i64)
 }
 
@@ -457,6 +464,9 @@ fn xdel(e: &mut Engine, c: &Ctx) -> Reply {
         }
     }
     e.dirty += deleted;
+    if deleted > 0 {
+        notify(e, notify::STREAM, "xdel", c.arg(1), c.db);
+    }
     Reply::Integer(deleted as i64)
 }
 
@@ -581,7 +591,8 @@ fn deliver_history(s: &mut Stream, group: &[u8], consumer: &[u8], after: StreamI
     out
 }
 
-/// Creates the consumer or refreshes its seen time (streamLookupConsumer + streamCreateConsumer).
+/// Creates the consumer (an `xgroup-createconsumer` event) or refreshes its seen time (streamLookupConsumer +
+/// streamCreateConsumer).
 fn touch_consumer(e: &mut Engine, s_key: (usize, &[u8]), group: &[u8], consumer: &[u8]) {
     let now = e.now;
     let mut created = false;
@@ -593,6 +604,7 @@ fn touch_consumer(e: &mut Engine, s_key: (usize, &[u8]), group: &[u8], consumer:
     }
     if created {
         e.dirty += 1;
+        notify(e, notify::STREAM, "xgroup-createconsumer", s_key.1, s_key.0);
     }
 }
 
@@ -719,7 +731,8 @@ fn xread_generic(e: &mut Engine, c: &Ctx, xreadgroup: bool) -> Reply {
     let mut items = Vec::new();
     for (k, &key) in keys.iter().enumerate() {
         let gt = ids.get(k).copied().flatten();
-        let Some(s) = e.db(c.db).keys.get(key).and_then(|en| match &en.value {
+        // Redis 7.0 looks each key up again here (a second hit or miss, and a second `keymiss`).
+        let Some(s) = e.lookup_read(c.db, key).and_then(|en| match &en.value {
             Value::Stream(s) => Some(s),
             _ => None,
         }) else {
@@ -908,6 +921,7 @@ fn xgroup(e: &mut Engine, c: &Ctx) -> Reply {
         }
         s.groups.insert(grp.to_vec(), Group::new(id, entries_read));
         e.dirty += 1;
+        notify(e, notify::STREAM, "xgroup-create", key, c.db);
         return Reply::ok();
     }
     let Some(s) = stream_mut(e, c.db, key) else { return Reply::Nil };
@@ -928,6 +942,7 @@ fn xgroup(e: &mut Engine, c: &Ctx) -> Reply {
             g.entries_read = entries_read;
         }
         e.dirty += 1;
+        notify(e, notify::STREAM, "xgroup-setid", key, c.db);
         return Reply::ok();
     }
     if eq_ic(sub, "DESTROY") {
@@ -935,6 +950,7 @@ fn xgroup(e: &mut Engine, c: &Ctx) -> Reply {
             e.dirty += 1;
             // Clients blocked in XREADGROUP on this group get their NOGROUP error.
             e.db_mut(c.db).signal_key_as_ready(key);
+            notify(e, notify::STREAM, "xgroup-destroy", key, c.db);
             return Reply::Integer(1);
         }
         return Reply::Integer(0);
@@ -945,6 +961,7 @@ fn xgroup(e: &mut Engine, c: &Ctx) -> Reply {
         let created = g.create_consumer(name, now);
         if created {
             e.dirty += 1;
+            notify(e, notify::STREAM, "xgroup-createconsumer", key, c.db);
         }
         return Reply::Integer(i64::from(created));
     }
@@ -952,6 +969,7 @@ fn xgroup(e: &mut Engine, c: &Ctx) -> Reply {
     match g.delete_consumer(name) {
         Some(pending) => {
             e.dirty += 1;
+            notify(e, notify::STREAM, "xgroup-delconsumer", key, c.db);
             Reply::Integer(pending as i64)
         }
         None => Reply::Integer(0),
@@ -1108,9 +1126,11 @@ fn xpending(e: &mut Engine, c: &Ctx) -> Reply {
 }
 
 /// Claims the pending entry `id` for `consumer` (creating the consumer), as XCLAIM and XAUTOCLAIM do.
-fn claim_one(g: &mut Group, id: StreamId, consumer: &[u8], delivery_time: u64, retry: Option<u64>, justid: bool, now: u64) {
+/// True when the consumer was created (the caller fires `xgroup-createconsumer`).
+fn claim_one(g: &mut Group, id: StreamId, consumer: &[u8], delivery_time: u64, retry: Option<u64>, justid: bool, now: u64) -> bool {
+    let mut created = false;
     if !g.consumers.contains_key(consumer) {
-        g.create_consumer(consumer, now);
+        created = g.create_consumer(consumer, now);
     } else if let Some(cons) = g.consumers.get_mut(consumer) {
         cons.seen_time = now;
     }
@@ -1123,6 +1143,7 @@ fn claim_one(g: &mut Group, id: StreamId, consumer: &[u8], delivery_time: u64, r
             None => {}
         }
     }
+    created
 }
 
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds]
@@ -1195,6 +1216,7 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
     let retry = retry.filter(|&n| n >= 0).map(|n| n as u64);
     let Some(s) = stream_mut(e, c.db, key) else { return Reply::Nil };
     let mut dirty = 0;
+    let mut created = false;
     if let Some(g) = s.groups.get_mut(grp) {
         if last_id > g.last_id {
             g.last_id = last_id;
@@ -1219,7 +1241,7 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
         if !forced && minidle != 0 && now.wrapping_sub(nack.delivery_time as i64) < minidle {
             continue;
         }
-        claim_one(g, id, name, delivery_time, retry, justid, now as u64);
+        created |= claim_one(g, id, name, delivery_time, retry, justid, now as u64);
         if justid {
             out.push(id_reply(&id));
         } else {
@@ -1228,6 +1250,10 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
         dirty += 1;
     }
     e.dirty += dirty;
+    // XCLAIM fires no event of its own; only the consumer it created has one.
+    if created {
+        notify(e, notify::STREAM, "xgroup-createconsumer", key, c.db);
+    }
     Reply::Array(out)
 }
 
@@ -1275,6 +1301,7 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
     let mut claimed = Vec::new();
     let mut deleted = Vec::new();
     let mut dirty = 0;
+    let mut created = false;
     let mut cursor = Some(start);
     let mut next_cursor = StreamId::MIN;
     loop {
@@ -1306,7 +1333,7 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
         if minidle != 0 && (now as i64).wrapping_sub(nack.delivery_time as i64) < minidle {
             continue;
         }
-        claim_one(g, id, name, now, None, justid, now);
+        created |= claim_one(g, id, name, now, None, justid, now);
         if justid {
             claimed.push(id_reply(&id));
         } else {
@@ -1316,6 +1343,9 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
         dirty += 1;
     }
     e.dirty += dirty;
+    if created {
+        notify(e, notify::STREAM, "xgroup-createconsumer", key, c.db);
+    }
     Reply::Array(alloc::vec![id_reply(&next_cursor), Reply::Array(claimed), Reply::Array(deleted)])
 }
 
@@ -1552,6 +1582,7 @@ fn xsetid(e: &mut Engine, c: &Ctx) -> Reply {
         s.max_deleted = max_xdel;
     }
     e.dirty += 1;
+    notify(e, notify::STREAM, "xsetid", c.arg(1), c.db);
     Reply::ok()
 }
 

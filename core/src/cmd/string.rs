@@ -12,6 +12,7 @@ use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::ldouble::{self, IncrFloatError};
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::util::parse_i64;
 use crate::value::{Entry, RString, Value};
@@ -238,9 +239,11 @@ fn set_generic(
         return old.unwrap_or(abort);
     }
     store(e, db, key, RString::encoded(value.to_vec()), expire == Expiry::KeepTtl);
+    notify(e, notify::STRING, "set", key, db);
     if let Expiry::At(at) = expire {
         // A time already past is stored as given: the key then expires on its next access, as in Redis 7.0.
         e.db_mut(db).set_expire(key, at);
+        notify(e, notify::GENERIC, "expire", key, db);
     }
     e.dirty += 1;
     old.unwrap_or(ok)
@@ -337,12 +340,17 @@ fn getex(e: &mut Engine, c: &Ctx) -> Reply {
         Some(at) if flags & (opt::EXAT | opt::PXAT) != 0 && at <= now => {
             dbm.remove(key);
             e.dirty += 1;
+            notify(e, notify::GENERIC, "del", key, c.db);
         }
         Some(at) => {
             dbm.set_expire(key, at);
             e.dirty += 1;
+            notify(e, notify::GENERIC, "expire", key, c.db);
         }
-        None if flags & opt::PERSIST != 0 && dbm.persist(key) => e.dirty += 1,
+        None if flags & opt::PERSIST != 0 && dbm.persist(key) => {
+            e.dirty += 1;
+            notify(e, notify::GENERIC, "persist", key, c.db);
+        }
         None => {}
     }
     Reply::Bulk(value)
@@ -356,6 +364,7 @@ fn getdel(e: &mut Engine, c: &Ctx) -> Reply {
             let value = s.bytes.clone();
             e.db_mut(c.db).remove(key);
             e.dirty += 1;
+            notify(e, notify::GENERIC, "del", key, c.db);
             Reply::Bulk(value)
         }
         Ok(None) => Reply::Nil,
@@ -451,6 +460,7 @@ fn mset_generic(e: &mut Engine, c: &Ctx, nx: bool) -> Reply {
     for pair in pairs() {
         if let [key, value] = pair {
             store(e, c.db, key, RString::encoded(value.to_vec()), false);
+            notify(e, notify::STRING, "set", key, c.db);
         }
     }
     e.dirty += (c.argc() as u64 - 1) / 2;
@@ -480,6 +490,8 @@ fn incr_decr(e: &mut Engine, db: usize, key: &[u8], incr: i64) -> Reply {
     };
     store(e, db, key, RString::from_i64(value), true);
     e.dirty += 1;
+    // INCR, DECR and DECRBY are all `incrby` events.
+    notify(e, notify::STRING, "incrby", key, db);
     Reply::Integer(value)
 }
 
@@ -533,6 +545,7 @@ fn incrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     // createStringObjectFromLongDouble: embstr or raw by length, never int.
     store(e, c.db, key, RString::plain(bytes.clone()), true);
     e.dirty += 1;
+    notify(e, notify::STRING, "incrbyfloat", key, c.db);
     Reply::Bulk(bytes)
 }
 
@@ -564,8 +577,9 @@ fn append(e: &mut Engine, c: &Ctx) -> Reply {
         Err(err) => return err.into(),
     };
     e.dirty += 1;
-    // APPEND of an empty string changes nothing, and Redis still signals the key.
+    // APPEND of an empty string changes nothing, and Redis still signals the key and fires the event.
     e.db_mut(c.db).signal_modified_key(key);
+    notify(e, notify::STRING, "append", key, c.db);
     reply
 }
 
@@ -596,6 +610,7 @@ fn setrange(e: &mut Engine, c: &Ctx) -> Reply {
         let len = bytes.len();
         store(e, c.db, key, RString::raw(bytes), false);
         e.dirty += 1;
+        notify(e, notify::STRING, "setrange", key, c.db);
         return Reply::Integer(len as i64);
     };
     let Some(s) = as_string_mut(&mut entry.value) else { return Error::WrongType.into() };
@@ -619,6 +634,7 @@ fn setrange(e: &mut Engine, c: &Ctx) -> Reply {
     e.dirty += 1;
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
     e.db_mut(c.db).signal_modified_key(key);
+    notify(e, notify::STRING, "setrange", key, c.db);
     Reply::Integer(len as i64)
 }
 

@@ -14,6 +14,7 @@ use crate::blocking::{self, Waiter};
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::glob::string_match;
+use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::zset::{AddFlags, Added, LexBound, LexRange, Limits, Pos, ScoreRange};
 use crate::types::set::Member;
@@ -92,24 +93,29 @@ pub(crate) fn limits(e: &Engine) -> Limits {
     Limits { max_entries: e.config.zset_max_listpack_entries, max_value: e.config.zset_max_listpack_value }
 }
 
-/// Deletes `key` when its sorted set became empty (Redis never keeps an empty collection).
+/// Deletes `key` when its sorted set became empty (Redis never keeps an empty collection), with a `del`
+/// event after the command's own.
 fn delete_if_empty(e: &mut Engine, db: usize, key: &[u8]) {
     let empty = matches!(e.db(db).keys.get(key), Some(Entry { value: Value::ZSet(z), .. }) if z.is_empty());
     if empty {
         e.db_mut(db).remove(key);
+        notify(e, notify::GENERIC, "del", key, db);
     }
 }
 
 /// Stores a command's result at `dst` (replacing whatever was there, expiry included) or, when the result
 /// is empty, deletes `dst`; replies the result's size (the tail of ZUNIONSTORE, ZRANGESTORE, ...).
-fn store_result(e: &mut Engine, db: usize, dst: &[u8], z: ZSet) -> Reply {
+/// `event` is the command's (`zunionstore`, ...), fired on a store; a deletion is a `del`.
+fn store_result(e: &mut Engine, db: usize, dst: &[u8], z: ZSet, event: &'static str) -> Reply {
     let n = z.len();
     if n > 0 {
         let entry = Entry::new(Value::ZSet(z.into()), e.now);
         e.db_mut(db).set(dst, entry);
         e.dirty += 1;
+        notify(e, notify::ZSET, event, dst, db);
     } else if e.db_mut(db).remove(dst).is_some() {
         e.dirty += 1;
+        notify(e, notify::GENERIC, "del", dst, db);
     }
     Reply::Integer(n as i64)
 }
@@ -264,6 +270,8 @@ fn zadd_generic(e: &mut Engine, c: &Ctx, incr_forced: bool) -> Reply {
             match z.add(member, s, flags, limits) {
                 Err(_) => {
                     e.dirty += (added + updated) as u64;
+                    // What changed before the NaN is an event all the same.
+                    zadd_notify(e, c, flags.incr, added + updated);
                     return Error::other("ERR resulting score is not a number (NaN)").into();
                 }
                 Ok((outcome, newscore)) => {
@@ -281,6 +289,7 @@ fn zadd_generic(e: &mut Engine, c: &Ctx, incr_forced: bool) -> Reply {
         }
         e.dirty += (added + updated) as u64;
     }
+    zadd_notify(e, c, flags.incr, added + updated);
     if flags.incr {
         if processed > 0 {
             Reply::Double(score)
@@ -289,6 +298,13 @@ fn zadd_generic(e: &mut Engine, c: &Ctx, incr_forced: bool) -> Reply {
         }
     } else {
         Reply::Integer(if ch { added + updated } else { added })
+    }
+}
+
+/// ZADD's event, fired when anything was added or updated: `zincr` with INCR (ZINCRBY), else `zadd`.
+fn zadd_notify(e: &mut Engine, c: &Ctx, incr: bool, changed: i64) {
+    if changed > 0 {
+        notify(e, notify::ZSET, if incr { "zincr" } else { "zadd" }, c.arg(1), c.db);
     }
 }
 
@@ -308,6 +324,9 @@ fn zrem(e: &mut Engine, c: &Ctx) -> Reply {
         if z.is_empty() {
             break;
         }
+    }
+    if deleted > 0 {
+        notify(e, notify::ZSET, "zrem", key, c.db);
     }
     delete_if_empty(e, c.db, key);
     e.dirty += deleted as u64;
@@ -370,6 +389,14 @@ fn zremrange_generic(e: &mut Engine, c: &Ctx, kind: RangeType) -> Reply {
         RemoveRange::Score(r) => z.remove_score_range(&r),
         RemoveRange::Lex(r) => z.remove_lex_range(&r),
     };
+    if deleted > 0 {
+        let event = match kind {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        notify(e, notify::ZSET, event, key, c.db);
+    }
     delete_if_empty(e, c.db, key);
     e.dirty += deleted as u64;
     Reply::Integer(deleted as i64)
@@ -688,7 +715,12 @@ fn zsetop_generic(e: &mut Engine, c: &Ctx, store: bool, numkeys_idx: usize, op: 
     if store {
         let limits = limits(e);
         dst.shrink_if_fits(limits);
-        return store_result(e, c.db, c.arg(1), dst);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        return store_result(e, c.db, c.arg(1), dst, event);
     }
     let resp3 = is_resp3(e, c);
     let mut out = Vec::new();
@@ -815,7 +847,7 @@ fn zrange_generic(e: &mut Engine, c: &Ctx, argc_start: usize, store: bool, mut k
     let resp3 = is_resp3(e, c);
     let z = match read_zset(e, c.db, key) {
         Ok(Some(z)) => z,
-        Ok(None) if store => return store_result(e, c.db, c.arg(1), ZSet::new(true)),
+        Ok(None) if store => return store_result(e, c.db, c.arg(1), ZSet::new(true), "zrangestore"),
         Ok(None) => return Reply::Array(Vec::new()),
         Err(err) => return err.into(),
     };
@@ -846,7 +878,7 @@ fn zrange_generic(e: &mut Engine, c: &Ctx, argc_start: usize, store: bool, mut k
         for (m, s) in &items {
             dst.set(m, *s, limits);
         }
-        return store_result(e, c.db, c.arg(1), dst);
+        return store_result(e, c.db, c.arg(1), dst, "zrangestore");
     }
     let mut out = Vec::new();
     for (m, s) in items {
@@ -1147,6 +1179,9 @@ pub(crate) fn zpop_generic(
         }
     }
     e.dirty += if nested { popped.len() } else { popped.len() / 2 } as u64;
+    if !popped.is_empty() {
+        notify(e, notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key, db);
+    }
     delete_if_empty(e, db, key);
     if !emit_key {
         return Reply::Array(popped);
