@@ -4,20 +4,21 @@
 //! Elements are ordered by score, then by member bytes (`memcmp`), as in Redis. Two representations, one per
 //! encoding Redis would report:
 //!
-//! - **listpack**: the elements in order in one `Leaf` (scores in one vector, member bytes packed in
-//!   another), and nothing else. A member is found by walking the leaf, as Redis walks its listpack; the set
-//!   holds at most `zset-max-listpack-entries` elements, so that stays short.
-//! - **skiplist**: a [`Dict`] from member to score (ZSCORE, membership, ZSCAN's cursor, ZRANDMEMBER) and an
-//!   order-statistic B+tree (`Tree`) in place of Redis's `zskiplist`. Its leaves hold up to `LEAF_MAX`
-//!   elements contiguously, linked both ways for walking; its inner nodes hold up to `INNER_MAX` children
-//!   with the number of elements under each, which gives the rank of an element and the element at a rank
-//!   in one descent.
+//! - **listpack**: the elements in order in one `Leaf` (one buffer: the scores, the member offsets, the
+//!   member bytes), and nothing else. A member is found by walking the leaf, as Redis walks its listpack;
+//!   the set holds at most `zset-max-listpack-entries` elements, so that stays short.
+//! - **skiplist**: a [`Dict`] from member to score (ZSCORE, membership, ZSCAN's cursor, ZRANDMEMBER's
+//!   draws) and an order-statistic B+tree (`Tree`) in place of Redis's `zskiplist`. Its leaves hold up to
+//!   `LEAF_MAX` elements contiguously, linked both ways for walking; its inner nodes hold up to `INNER_MAX`
+//!   children with the number of elements under each, which gives the rank of an element and the element
+//!   at a rank in one descent.
 //!
 //! Why a B+tree and not Redis's skiplist: at a million elements a skiplist search visits some 40 nodes, each
-//! a cache miss once the set outgrows the caches, and per-operation cost grew 9-22× from 10³ to 10⁶ elements.
-//! The tree visits four or five nodes, whose upper levels stay cached; what is left is the leaf and the
-//! dict entry. It is also smaller: a leaf stores a member as its bytes plus a 4-byte offset next to its
-//! 8-byte score, with no per-element node, links or levels (see bench/ANALYSIS.md for the figures).
+//! a cache miss once the set outgrows the caches (per-operation cost grew 9-22× from 10³ to 10⁶ elements).
+//! The tree visits four or five nodes, whose upper levels stay cached; what is left is the dict entry, the
+//! lowest inner node and the leaf. It is also smaller: a leaf stores a member as its bytes plus a 4-byte
+//! offset next to its 8-byte score, with no per-element node, links or levels. bench/ANALYSIS.md has the
+//! figures, before and after.
 //!
 //! Everything lives in arenas (`Vec`s of leaves and inner nodes, linked by `u32` indices), so there is no
 //! unsafe code, and the same operations always build the same tree.
@@ -72,7 +73,7 @@ const LEAF_MIN: usize = LEAF_MAX / 4;
 const INNER_MIN: usize = if INNER_MAX / 4 > 2 { INNER_MAX / 4 } else { 2 };
 /// Slots of an inner node: one more than the maximum, taken while an insertion makes it split.
 const INNER_CAP: usize = INNER_MAX + 1;
-/// Separator members this long or shorter are stored in the inner node itself.
+/// Separator members this long or shorter are stored inline, without an allocation of their own.
 const SEP_INLINE: usize = 22;
 
 /// The listpack thresholds of the configuration (`zset-max-listpack-entries`, `zset-max-listpack-value`).
@@ -355,7 +356,7 @@ impl ZSet {
                         || member.len() > limits.max_value
                         || self.member_bytes + member.len() > LISTPACK_MAX_BYTES)
                 {
-                    self.to_skiplist();
+                    self.convert_to_skiplist();
                 }
                 self.insert_new(member, score);
                 Ok((Added::Added, score))
@@ -724,11 +725,11 @@ impl ZSet {
 
     /// Marks the set as a skiplist whatever its size (store results that start large, SORT).
     pub fn set_skiplist(&mut self) {
-        self.to_skiplist();
+        self.convert_to_skiplist();
     }
 
     /// zsetConvert to the skiplist encoding: the dict and the tree built from the listpack's elements.
-    fn to_skiplist(&mut self) {
+    fn convert_to_skiplist(&mut self) {
         let Repr::Listpack(leaf) = &self.repr else { return };
         let mut x = Indexed::new();
         for i in 0..leaf.len() {
@@ -1893,9 +1894,19 @@ mod tests {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn walk(t: &Tree, node: u32, level: usize, root: bool, lo: &Bound, hi: &Bound, leaves: &mut Vec<u32>, inners: &mut usize) -> usize {
+    fn walk(
+        t: &Tree,
+        node: u32,
+        level: usize,
+        root: bool,
+        lo: &Bound,
+        hi: &Bound,
+        leaves: &mut Vec<u32>,
+        inners: &mut usize,
+    ) -> usize {
         let inside = |s: f64, m: &[u8]| {
-            lo.as_ref().is_none_or(|b| !below((s, m), key_of(b))) && hi.as_ref().is_none_or(|b| below((s, m), key_of(b)))
+            let above_lo = lo.as_ref().is_none_or(|b| !below((s, m), key_of(b)));
+            above_lo && hi.as_ref().is_none_or(|b| below((s, m), key_of(b)))
         };
         if level == 0 {
             let leaf = &t.leaves[node as usize];
@@ -2029,8 +2040,12 @@ mod tests {
             for step in 0..12_000 {
                 let id = rng.below(pool);
                 // Mostly short members, a few long enough to leave the listpack or to split leaves by bytes.
-                let m = if id % 37 == 0 { format!("{id}-{}", "x".repeat(31 + (id as usize % 20))) } else { format!("m{id}") }
-                    .into_bytes();
+                let m = if id.is_multiple_of(37) {
+                    format!("{id}-{}", "x".repeat(31 + (id as usize % 20)))
+                } else {
+                    format!("m{id}")
+                }
+                .into_bytes();
                 let s = scores[rng.below(scores.len() as u64) as usize];
                 let at = model.iter().position(|e| e.1 == m);
                 match rng.below(20) {
@@ -2052,7 +2067,8 @@ mod tests {
                             continue;
                         }
                         // An equal score (-0 against 0 too) changes nothing.
-                        let skip = (flags.nx && cur.is_some()) || cur.is_some_and(|c| (flags.gt && new <= c) || new == c);
+                        let skip =
+                            (flags.nx && cur.is_some()) || cur.is_some_and(|c| (flags.gt && new <= c) || new == c);
                         if !skip {
                             // A listpack stores -0 as 0.
                             let new = if z.is_listpack() && new == 0.0 { 0.0 } else { new };
@@ -2159,7 +2175,8 @@ mod tests {
                         }
                     }
                     _ => {
-                        let r = LexRange { min: bound(&mut rng), max: bound(&mut rng), minex: rng.below(2) == 0, maxex: rng.below(2) == 0 };
+                        let (min, max) = (bound(&mut rng), bound(&mut rng));
+                        let r = LexRange { min, max, minex: rng.below(2) == 0, maxex: rng.below(2) == 0 };
                         let inside: Vec<usize> =
                             (0..model.len()).filter(|&i| r.gte_min(&model[i]) && r.lte_max(&model[i])).collect();
                         assert_eq!(z.count_in_lex_range(&r), inside.len());
