@@ -7,6 +7,7 @@
 //! redlet-bench ops                   ops/s per command, 100,000 random keys (median of 5 timed rounds)
 //! redlet-bench flat [OP]             ns per operation at collection sizes 10^3..10^6, and max/min (ZREM, ZRANGE: only when named)
 //! redlet-bench memory KIND           heap growth for 1,000,000 keys/members; KIND: strings | hash | set | zset
+//!                                    | zsets (200,000 small sorted sets of 5 members; not in BENCHMARKS.md)
 //! redlet-bench profile OP [SIZE]     runs one operation in a loop, for `valgrind --tool=callgrind`
 //! redlet-bench implemented CMD...    which of these commands the engine implements (a JSON list)
 //! ```
@@ -578,6 +579,20 @@ fn memory_commands(kind: &str) -> Option<(&'static [&'static str], Vec<Cmd>)> {
                 b"ZADD",
             ),
         ),
+        // Small sorted sets (the listpack encoding): 200,000 keys of 5 members each, so 1,000,000 members.
+        "zsets" => (
+            &["zadd"],
+            (0..n / 5)
+                .map(|k| {
+                    let mut c = vec![b"ZADD".to_vec(), format!("zset:{k}").into_bytes()];
+                    for j in 0..5 {
+                        c.push(j.to_string().into_bytes());
+                        c.push(format!("member:{j}").into_bytes());
+                    }
+                    c
+                })
+                .collect(),
+        ),
         _ => return None,
     })
 }
@@ -590,7 +605,7 @@ fn rss_bytes() -> u64 {
 }
 
 fn run_memory(kind: &str) -> Result<String, String> {
-    let (needs, cmds) = memory_commands(kind).ok_or_else(|| format!("unknown kind {kind}: strings | hash | set | zset"))?;
+    let (needs, cmds) = memory_commands(kind).ok_or_else(|| format!("unknown kind {kind}: strings | hash | set | zset | zsets"))?;
     if let Some(missing) = needs.iter().find(|c| !implemented(c)) {
         return Ok(format!("{{\"kind\":{},\"missing\":{}}}", json_str(kind), json_str(missing)));
     }
@@ -677,7 +692,7 @@ fn main() {
             Some(op) => run_profile(op, arg(2).and_then(|s| s.parse().ok())),
             None => Err("profile needs an operation".into()),
         },
-        _ => Err("usage: redlet-bench ops [OP] | flat [OP] | memory strings|hash|set|zset | profile OP [SIZE] | implemented CMD..."
+        _ => Err("usage: redlet-bench ops [OP] | flat [OP] | memory strings|hash|set|zset|zsets | profile OP [SIZE] | implemented CMD..."
             .into()),
     };
     match out {

@@ -211,11 +211,10 @@ pub struct Pos {
     idx: u32,
 }
 
+/// A sorted set (see the module docs). Its header is all a small set has besides its one leaf's buffer.
 #[derive(Clone)]
 pub struct ZSet {
     repr: Repr,
-    /// Total bytes of the members, kept up to date so the memory estimate is O(1).
-    member_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -233,11 +232,13 @@ struct Indexed {
     dict: Dict<f64>,
     /// The elements in order.
     tree: Tree,
+    /// Total bytes of the members, kept up to date so the memory estimate is O(1).
+    member_bytes: usize,
 }
 
 impl Indexed {
     fn new() -> Indexed {
-        Indexed { dict: Dict::new(DICT_SEED), tree: Tree::new() }
+        Indexed { dict: Dict::new(DICT_SEED), tree: Tree::new(), member_bytes: 0 }
     }
 }
 
@@ -263,7 +264,7 @@ impl ZSet {
     /// An empty set in the listpack encoding, or in the skiplist one.
     pub fn new(listpack: bool) -> ZSet {
         let repr = if listpack { Repr::Listpack(Leaf::default()) } else { Repr::Skiplist(Box::new(Indexed::new())) };
-        ZSet { repr, member_bytes: 0 }
+        ZSet { repr }
     }
 
     /// The encoding ZADD gives a new key (Redis looks at the first member only; later ones convert as usual).
@@ -289,14 +290,14 @@ impl ZSet {
     pub fn mem_usage(&self) -> usize {
         let n = self.len();
         match &self.repr {
-            Repr::Listpack(_) => 16 + 7 + self.member_bytes + n * 12,
+            Repr::Listpack(l) => 16 + 7 + l.byte_len() + n * 12,
             Repr::Skiplist(x) => {
                 16 + core::mem::size_of::<Indexed>()
                     + x.dict.bucket_count() * 4
                     // A dict entry, a score and an offset in a leaf, the member in both (inline in the
                     // dict entry when short, but the estimate does not know how many are).
                     + n * (40 + 12)
-                    + self.member_bytes * 2
+                    + x.member_bytes * 2
                     + x.tree.leaves.len() * core::mem::size_of::<Leaf>()
                     + x.tree.inners.len() * core::mem::size_of::<Inner>()
             }
@@ -354,7 +355,7 @@ impl ZSet {
                 if self.is_listpack()
                     && (self.len() + 1 > limits.max_entries
                         || member.len() > limits.max_value
-                        || self.member_bytes + member.len() > LISTPACK_MAX_BYTES)
+                        || self.member_bytes() + member.len() > LISTPACK_MAX_BYTES)
                 {
                     self.convert_to_skiplist();
                 }
@@ -370,20 +371,33 @@ impl ZSet {
         let _ = self.add(member, score, AddFlags::default(), limits);
     }
 
+    /// Total bytes of the members.
+    fn member_bytes(&self) -> usize {
+        match &self.repr {
+            Repr::Listpack(l) => l.byte_len(),
+            Repr::Skiplist(x) => x.member_bytes,
+        }
+    }
+
     fn insert_new(&mut self, member: &[u8], score: f64) {
         match &mut self.repr {
             Repr::Listpack(l) => {
                 // The listpack keeps integral scores as integers: a negative zero turns positive.
                 let score = if score == 0.0 { 0.0 } else { score };
                 let i = l.lower_bound(score, member);
+                if l.len() >= l.cap as usize {
+                    // Room grows by an eighth, not double: most sorted sets are small ones, and Redis's
+                    // listpack grows by exactly what is added.
+                    l.relayout(l.len() + 1 + l.len() / 8);
+                }
                 l.insert(i, score, member);
             }
             Repr::Skiplist(x) => {
                 x.tree.insert(score, member);
                 x.dict.insert(member.to_vec(), score);
+                x.member_bytes += member.len();
             }
         }
-        self.member_bytes += member.len();
     }
 
     fn update(&mut self, member: &[u8], cur: f64, score: f64) {
@@ -407,7 +421,7 @@ impl ZSet {
 
     /// Removes a member; true when it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        let removed = match &mut self.repr {
+        match &mut self.repr {
             Repr::Listpack(l) => match l.position_of_member(member) {
                 Some(i) => {
                     l.remove(i);
@@ -418,15 +432,12 @@ impl ZSet {
             Repr::Skiplist(x) => match x.dict.remove(member) {
                 Some(score) => {
                     x.tree.remove(score, member);
+                    x.member_bytes = x.member_bytes.saturating_sub(member.len());
                     true
                 }
                 None => false,
             },
-        };
-        if removed {
-            self.member_bytes = self.member_bytes.saturating_sub(member.len());
         }
-        removed
     }
 
     /// The 0-based rank of a member, from the lowest score (or from the highest with `reverse`).
@@ -653,9 +664,9 @@ impl ZSet {
                 Repr::Skiplist(x) => {
                     x.dict.remove(&m);
                     x.tree.remove(s, &m);
+                    x.member_bytes = x.member_bytes.saturating_sub(m.len());
                 }
             }
-            self.member_bytes = self.member_bytes.saturating_sub(m.len());
         }
         n
     }
@@ -716,6 +727,7 @@ impl ZSet {
             return;
         }
         let mut leaf = Leaf::default();
+        leaf.relayout(self.len());
         for (m, s) in self.iter() {
             // The listpack keeps integral scores as integers: a negative zero turns positive.
             leaf.push(if s == 0.0 { 0.0 } else { s }, m);
@@ -738,6 +750,7 @@ impl ZSet {
             x.tree.insert(s, m);
             x.dict.insert(m.to_vec(), s);
         }
+        x.member_bytes = leaf.byte_len();
         self.repr = Repr::Skiplist(Box::new(x));
     }
 
@@ -1037,7 +1050,12 @@ impl Leaf {
         let i = i.min(n);
         let (st, total, l) = (self.start(i), self.byte_len(), member.len());
         let (ends, members) = (self.ends_at(), self.members_at());
-        self.data.resize(members + total + l, 0);
+        let need = members + total + l;
+        if need > self.data.capacity() {
+            // An eighth more than needed rather than double: a leaf's spare room is memory every set pays.
+            self.data.reserve_exact(need - self.data.len() + need / 8);
+        }
+        self.data.resize(need, 0);
         self.data.copy_within(members + st..members + total, members + st + l);
         if let Some(dst) = self.data.get_mut(members + st..members + st + l) {
             dst.copy_from_slice(member);
@@ -1842,7 +1860,7 @@ mod tests {
         for w in all.windows(2) {
             assert!(below(key_of(&w[0]), key_of(&w[1])), "out of order: {:?}", w);
         }
-        assert_eq!(z.member_bytes, all.iter().map(|e| e.1.len()).sum::<usize>());
+        assert_eq!(z.member_bytes(), all.iter().map(|e| e.1.len()).sum::<usize>());
         for (i, (s, m)) in all.iter().enumerate() {
             assert_eq!(z.score(m).map(f64::to_bits), Some(s.to_bits()));
             assert_eq!(z.rank(m, false), Some(i));
@@ -2246,6 +2264,20 @@ mod tests {
         let xx = AddFlags { xx: true, ..AddFlags::default() };
         assert_eq!(z.add(b"new", 1.0, xx, l), Ok((Added::Skipped, 1.0)));
         assert_eq!(z.len(), 1);
+    }
+
+    #[test]
+    fn small_sets_are_small() {
+        // A listpack's header is its leaf's: no dict, no tree, one buffer.
+        assert!(core::mem::size_of::<ZSet>() <= 48, "{}", core::mem::size_of::<ZSet>());
+        let limits = Limits::default();
+        let mut z = ZSet::for_first_member(limits, 1);
+        for (i, m) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+            z.set(m.as_bytes(), i as f64, limits);
+        }
+        let Repr::Listpack(l) = &z.repr else { panic!("listpack") };
+        assert_eq!(l.cap, 5);
+        assert!(l.data.capacity() <= 5 * 13 + 5 * 13 / 8, "{}", l.data.capacity());
     }
 
     #[test]
