@@ -514,7 +514,7 @@ impl ZSet {
         if !self.in_range(range) {
             return None;
         }
-        let (_, leaf, idx) = self.partition(|s, _| !range.gte_min(s));
+        let (_, leaf, idx) = self.partition(&|s, _| !range.gte_min(s));
         let pos = self.pos(leaf, idx)?;
         range.lte_max(self.get(pos).1).then_some(pos)
     }
@@ -524,7 +524,7 @@ impl ZSet {
         if !self.in_range(range) {
             return None;
         }
-        let (_, leaf, idx) = self.partition(|s, _| range.lte_max(s));
+        let (_, leaf, idx) = self.partition(&|s, _| range.lte_max(s));
         let pos = self.pos_before(leaf, idx)?;
         range.gte_min(self.get(pos).1).then_some(pos)
     }
@@ -557,7 +557,7 @@ impl ZSet {
             let i = (0..l.len()).find(|&i| range.gte_min(l.member(i)))?;
             return range.lte_max(l.member(i)).then_some((self.pos(0, i)?, i));
         }
-        let (rank, leaf, idx) = self.partition(|_, m| !range.gte_min(m));
+        let (rank, leaf, idx) = self.partition(&|_, m| !range.gte_min(m));
         let pos = self.pos(leaf, idx)?;
         range.lte_max(self.get(pos).0).then_some((pos, rank))
     }
@@ -575,7 +575,7 @@ impl ZSet {
             let i = (0..l.len()).rev().find(|&i| range.lte_max(l.member(i)))?;
             return range.gte_min(l.member(i)).then_some((self.pos(0, i)?, i));
         }
-        let (rank, leaf, idx) = self.partition(|_, m| range.lte_max(m));
+        let (rank, leaf, idx) = self.partition(&|_, m| range.lte_max(m));
         let pos = self.pos_before(leaf, idx)?;
         range.gte_min(self.get(pos).0).then_some((pos, rank.checked_sub(1)?))
     }
@@ -595,8 +595,8 @@ impl ZSet {
         if !self.in_range(range) {
             return 0;
         }
-        let (below, _, _) = self.partition(|s, _| !range.gte_min(s));
-        let (upto, _, _) = self.partition(|s, _| range.lte_max(s));
+        let (below, _, _) = self.partition(&|s, _| !range.gte_min(s));
+        let (upto, _, _) = self.partition(&|s, _| range.lte_max(s));
         upto.saturating_sub(below)
     }
 
@@ -641,7 +641,7 @@ impl ZSet {
         let start = if self.is_listpack() {
             self.first_in_lex_range(range)
         } else {
-            let (_, leaf, idx) = self.partition(|_, m| !range.gte_min(m));
+            let (_, leaf, idx) = self.partition(&|_, m| !range.gte_min(m));
             self.pos(leaf, idx)
         };
         let victims: Vec<(Vec<u8>, f64)> = self
@@ -788,14 +788,15 @@ impl ZSet {
 
     /// The first element for which `pred` is false, `pred` holding for a prefix of the order: its rank, its
     /// leaf and its index there (one past the leaf's end when it is the next leaf's first element, or when
-    /// there is none).
-    fn partition(&self, pred: impl Fn(f64, &[u8]) -> bool) -> (usize, u32, usize) {
+    /// there is none). The predicate is a trait object: one copy of the searches serves every range
+    /// (range searches are not on the per-element paths, and the engine's wasm size has a budget).
+    fn partition(&self, pred: &dyn Fn(f64, &[u8]) -> bool) -> (usize, u32, usize) {
         match &self.repr {
             Repr::Listpack(l) => {
-                let i = l.partition(&pred);
+                let i = l.partition(pred);
                 (i, 0, i)
             }
-            Repr::Skiplist(x) => x.tree.partition(&pred),
+            Repr::Skiplist(x) => x.tree.partition(pred),
         }
     }
 }
@@ -1013,7 +1014,7 @@ impl Leaf {
     }
 
     /// How many elements, from the first, satisfy `pred` (which holds for a prefix of them).
-    fn partition(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+    fn partition(&self, pred: &dyn Fn(f64, &[u8]) -> bool) -> usize {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -1306,7 +1307,7 @@ impl Inner {
 
     /// The child where `pred` (holding for a prefix of the order) stops holding: the number of separators
     /// it holds for. A separator is a key between two elements, so `pred` is asked about it as about one.
-    fn partition(&self, pred: &impl Fn(f64, &[u8]) -> bool) -> usize {
+    fn partition(&self, pred: &dyn Fn(f64, &[u8]) -> bool) -> usize {
         let (mut lo, mut hi) = (1, self.n);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -1325,9 +1326,7 @@ impl Inner {
         if n >= INNER_CAP || i > n {
             return;
         }
-        if let Some(s) = self.recs.get_mut(i..=n) {
-            s.rotate_right(1);
-        }
+        self.recs.copy_within(i..n, i + 1);
         if let Some(s) = self.sep_members.get_mut(i..=n) {
             s.rotate_right(1);
         }
@@ -1345,9 +1344,7 @@ impl Inner {
         if i >= n {
             return;
         }
-        if let Some(s) = self.recs.get_mut(i..n) {
-            s.rotate_left(1);
-        }
+        self.recs.copy_within(i + 1..n, i);
         if let Some(s) = self.sep_members.get_mut(i..n) {
             s.rotate_left(1);
         }
@@ -1514,7 +1511,7 @@ impl Tree {
     }
 
     /// See `ZSet::partition`.
-    fn partition(&self, pred: &impl Fn(f64, &[u8]) -> bool) -> (usize, u32, usize) {
+    fn partition(&self, pred: &dyn Fn(f64, &[u8]) -> bool) -> (usize, u32, usize) {
         let mut node = self.root;
         let mut rank = 0;
         for _ in 0..self.height {
