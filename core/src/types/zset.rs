@@ -449,7 +449,7 @@ impl ZSet {
                 x.tree.locate_known(score, member)?
             }
         };
-        Some(if reverse { self.len() - 1 - rank } else { rank })
+        Some(if reverse { self.len().saturating_sub(rank + 1) } else { rank })
     }
 
     /// The element at a 0-based rank from the lowest score.
