@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! redlet-bench ops                   ops/s per command, 100,000 random keys (median of 5 timed rounds)
-//! redlet-bench flat                  ns per operation at collection sizes 10^3..10^6, and max/min
+//! redlet-bench flat [OP]             ns per operation at collection sizes 10^3..10^6, and max/min (ZREM, ZRANGE: only when named)
 //! redlet-bench memory KIND           heap growth for 1,000,000 keys/members; KIND: strings | hash | set | zset
+//!                                    | zsets (200,000 small sorted sets of 5 members; not in BENCHMARKS.md)
 //! redlet-bench profile OP [SIZE]     runs one operation in a loop, for `valgrind --tool=callgrind`
 //! redlet-bench implemented CMD...    which of these commands the engine implements (a JSON list)
 //! ```
@@ -364,6 +365,9 @@ fn run_ops(only: Option<&str>) -> String {
 
 /// The collection operations whose cost must stay flat from 10^3 to 10^6 elements.
 const FLAT_OPS: [&str; 5] = ["ZADD", "ZRANK", "LPUSH", "HSET", "SADD"];
+/// More sorted-set operations measured the same way, only when named (`flat ZREM`): no budget names them,
+/// they show how the sorted set's other paths scale.
+const FLAT_EXTRA_OPS: [&str; 3] = ["ZREM", "ZRANGE", "ZSCORE"];
 
 /// How one collection operation is built, timed in batches, and undone so the size stays near `size`.
 struct Flat {
@@ -383,14 +387,14 @@ impl Flat {
         while i < size {
             let end = (i + 1000).min(size);
             let mut c = match op {
-                "ZADD" | "ZRANK" => vec![b"ZADD".to_vec(), b"c".to_vec()],
+                "ZADD" | "ZRANK" | "ZREM" | "ZRANGE" | "ZSCORE" => vec![b"ZADD".to_vec(), b"c".to_vec()],
                 "LPUSH" => vec![b"RPUSH".to_vec(), b"c".to_vec()],
                 "HSET" => vec![b"HSET".to_vec(), b"c".to_vec()],
                 _ => vec![b"SADD".to_vec(), b"c".to_vec()],
             };
             for j in i..end {
                 match op {
-                    "ZADD" | "ZRANK" => {
+                    "ZADD" | "ZRANK" | "ZREM" | "ZRANGE" | "ZSCORE" => {
                         c.push(self.score());
                         c.push(format!("member:{j}").into_bytes());
                     }
@@ -408,11 +412,14 @@ impl Flat {
         out
     }
 
-    /// A batch of `n` timed commands on `c`, and the one command that undoes it (none for ZRANK).
+    /// A batch of `n` timed commands on `c`, and the one command that undoes it (none for ZRANK and ZRANGE).
     fn batch(&mut self, op: &str, size: usize, n: usize) -> (Vec<Cmd>, Option<Cmd>) {
         let mut timed = Vec::with_capacity(n);
+        // ZREM removes distinct existing members, put back (with new scores) by the undo.
+        let mut removed = std::collections::HashSet::new();
         let mut undo = match op {
             "ZADD" => vec![b"ZREM".to_vec(), b"c".to_vec()],
+            "ZREM" => vec![b"ZADD".to_vec(), b"c".to_vec()],
             "LPUSH" => vec![b"LPOP".to_vec(), b"c".to_vec(), n.to_string().into_bytes()],
             "HSET" => vec![b"HDEL".to_vec(), b"c".to_vec()],
             _ => vec![b"SREM".to_vec(), b"c".to_vec()],
@@ -429,6 +436,26 @@ impl Flat {
                     let m = format!("member:{}", self.rng.below(size as u64)).into_bytes();
                     timed.push(vec![b"ZRANK".to_vec(), b"c".to_vec(), m]);
                 }
+                "ZSCORE" => {
+                    let m = format!("member:{}", self.rng.below(size as u64)).into_bytes();
+                    timed.push(vec![b"ZSCORE".to_vec(), b"c".to_vec(), m]);
+                }
+                "ZREM" => {
+                    let mut j = self.rng.below(size as u64);
+                    while !removed.insert(j) {
+                        j = self.rng.below(size as u64);
+                    }
+                    let m = format!("member:{j}").into_bytes();
+                    timed.push(vec![b"ZREM".to_vec(), b"c".to_vec(), m.clone()]);
+                    undo.push(self.score());
+                    undo.push(m);
+                }
+                "ZRANGE" => {
+                    // Ten elements from a random rank: one rank lookup and a short walk.
+                    let start = self.rng.below(size as u64);
+                    let (a, b) = (start.to_string().into_bytes(), (start + 9).to_string().into_bytes());
+                    timed.push(vec![b"ZRANGE".to_vec(), b"c".to_vec(), a, b]);
+                }
                 "LPUSH" => timed.push(vec![b"LPUSH".to_vec(), b"c".to_vec(), value16(self.next_new)]),
                 "HSET" => {
                     timed.push(vec![b"HSET".to_vec(), b"c".to_vec(), fresh.clone(), value16(self.next_new)]);
@@ -440,7 +467,7 @@ impl Flat {
                 }
             }
         }
-        (timed, (op != "ZRANK").then_some(undo))
+        (timed, (!matches!(op, "ZRANK" | "ZRANGE" | "ZSCORE")).then_some(undo))
     }
 }
 
@@ -448,6 +475,9 @@ fn flat_needs(op: &str) -> &'static [&'static str] {
     match op {
         "ZADD" => &["zadd", "zrem"],
         "ZRANK" => &["zrank", "zadd"],
+        "ZREM" => &["zrem", "zadd"],
+        "ZSCORE" => &["zscore", "zadd"],
+        "ZRANGE" => &["zrange", "zadd"],
         "LPUSH" => &["lpush", "rpush", "lpop"],
         "HSET" => &["hset", "hdel"],
         _ => &["sadd", "srem"],
@@ -456,7 +486,8 @@ fn flat_needs(op: &str) -> &'static [&'static str] {
 
 fn run_flat(only: Option<&str>) -> String {
     let mut rows = Vec::new();
-    for op in FLAT_OPS {
+    let extra = FLAT_EXTRA_OPS.iter().filter(|op| only.is_some_and(|o| o.eq_ignore_ascii_case(op)));
+    for &op in FLAT_OPS.iter().chain(extra) {
         if only.is_some_and(|o| !o.eq_ignore_ascii_case(op)) {
             continue;
         }
@@ -548,6 +579,20 @@ fn memory_commands(kind: &str) -> Option<(&'static [&'static str], Vec<Cmd>)> {
                 b"ZADD",
             ),
         ),
+        // Small sorted sets (the listpack encoding): 200,000 keys of 5 members each, so 1,000,000 members.
+        "zsets" => (
+            &["zadd"],
+            (0..n / 5)
+                .map(|k| {
+                    let mut c = vec![b"ZADD".to_vec(), format!("zset:{k}").into_bytes()];
+                    for j in 0..5 {
+                        c.push(j.to_string().into_bytes());
+                        c.push(format!("member:{j}").into_bytes());
+                    }
+                    c
+                })
+                .collect(),
+        ),
         _ => return None,
     })
 }
@@ -560,7 +605,7 @@ fn rss_bytes() -> u64 {
 }
 
 fn run_memory(kind: &str) -> Result<String, String> {
-    let (needs, cmds) = memory_commands(kind).ok_or_else(|| format!("unknown kind {kind}: strings | hash | set | zset"))?;
+    let (needs, cmds) = memory_commands(kind).ok_or_else(|| format!("unknown kind {kind}: strings | hash | set | zset | zsets"))?;
     if let Some(missing) = needs.iter().find(|c| !implemented(c)) {
         return Ok(format!("{{\"kind\":{},\"missing\":{}}}", json_str(kind), json_str(missing)));
     }
@@ -647,7 +692,7 @@ fn main() {
             Some(op) => run_profile(op, arg(2).and_then(|s| s.parse().ok())),
             None => Err("profile needs an operation".into()),
         },
-        _ => Err("usage: redlet-bench ops [OP] | flat [OP] | memory strings|hash|set|zset | profile OP [SIZE] | implemented CMD..."
+        _ => Err("usage: redlet-bench ops [OP] | flat [OP] | memory strings|hash|set|zset|zsets | profile OP [SIZE] | implemented CMD..."
             .into()),
     };
     match out {
