@@ -1,6 +1,6 @@
 //! The engine: databases, clients, the command path and time-driven work.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -15,6 +15,7 @@ use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
 use crate::util::Rng;
 use crate::value::Entry;
+use crate::vecmap::VecMap;
 
 pub type ClientId = u64;
 
@@ -54,10 +55,10 @@ pub struct Stats {
     pub expired_stale_perc: f64,
     pub expire_cycle_cpu_ms: u64,
     /// Error replies, counted by their first word (`ERR`, `WRONGTYPE`), for INFO errorstats.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: VecMap<String, u64>,
     pub total_error_replies: u64,
     /// Calls per command full name, for INFO commandstats.
-    pub commands: BTreeMap<&'static str, CommandStats>,
+    pub commands: VecMap<&'static str, CommandStats>,
 }
 
 /// One command's counters in INFO commandstats.
@@ -107,7 +108,7 @@ pub struct Engine {
     pub dbs: Vec<Db>,
     /// Answers `db(i)` for an index out of range instead of a panic (see `db`).
     scratch: Db,
-    pub clients: BTreeMap<ClientId, Client>,
+    pub clients: VecMap<ClientId, Client>,
     pub config: Config,
     pub stats: Stats,
     pub rng: Rng,
@@ -148,7 +149,7 @@ impl Engine {
         Engine {
             dbs,
             scratch: Db::new(0),
-            clients: BTreeMap::new(),
+            clients: VecMap::new(),
             config,
             stats: Stats::default(),
             rng,

@@ -29,6 +29,7 @@ pub mod tokenize;
 pub mod types;
 pub mod util;
 pub mod value;
+pub mod vecmap;
 
 pub use config::Config;
 pub use engine::{ClientId, Engine};

@@ -20,6 +20,7 @@ use alloc::vec::Vec;
 use crate::engine::{ClientId, Engine};
 use crate::glob::string_match;
 use crate::reply::Reply;
+use crate::vecmap::VecMap;
 
 /// The engine's subscriptions, both ways: channel to subscribers and client to channels.
 #[derive(Clone, Debug, Default)]
@@ -31,7 +32,7 @@ pub struct PubSub {
     /// Shard channel to its subscribers (`server.pubsubshard_channels`).
     pub shard_channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
     /// Each subscribed client's side; a client with no subscription left has no entry.
-    clients: BTreeMap<ClientId, ClientSubs>,
+    clients: VecMap<ClientId, ClientSubs>,
 }
 
 /// One client's subscriptions (Redis's `c->pubsub_channels`, `c->pubsub_patterns`, `c->pubsubshard_channels`).

@@ -17,7 +17,7 @@ pub mod introspect;
 pub mod app;
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use redlet_core::vecmap::VecMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Uint8Array};
@@ -207,7 +207,7 @@ struct Shared {
     /// Protocol of new clients.
     resp: u8,
     on_push: Option<Function>,
-    client_push: BTreeMap<ClientId, Function>,
+    client_push: VecMap<ClientId, Function>,
 }
 
 impl Shared {
@@ -415,7 +415,7 @@ impl Redlet {
             config.maxmemory = bytes;
         }
         let clock = Clock { start: opts.clock_start.unwrap_or(real_now), real_base: real_now, offset: 0.0, manual: opts.manual_clock };
-        let shared = Shared { engine: Engine::new(config), clock, resp: opts.resp, on_push: None, client_push: BTreeMap::new() };
+        let shared = Shared { engine: Engine::new(config), clock, resp: opts.resp, on_push: None, client_push: VecMap::new() };
         Ok(Redlet { conn: Conn { shared: Rc::new(RefCell::new(shared)), id: Cell::new(None), reopen: true } })
     }
 

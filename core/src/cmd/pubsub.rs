@@ -170,7 +170,7 @@ fn pubsub_help(_e: &mut Engine, _c: &Ctx) -> Reply {
 }
 
 fn subcommand_syntax(c: &Ctx) -> Reply {
-    Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_uppercase() }.into()
+    Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_ascii_uppercase() }.into()
 }
 
 #[cfg(test)]
