@@ -13,6 +13,7 @@ pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod decimal;
 pub mod dict;
 pub mod engine;
 pub mod error;

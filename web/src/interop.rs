@@ -19,6 +19,7 @@
 use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
 use redlet_core::config::parse_memory;
 use redlet_core::resp::lower_resp2;
+use redlet_core::util::strtod;
 use redlet_core::{Error, Reply};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -72,7 +73,10 @@ fn to_js(reply: &Reply) -> JsValue {
         Reply::Map(pairs) => map_to_js(pairs),
         Reply::Double(d) => JsValue::from_f64(*d),
         // The number its text says (JS parses "inf" and friends as NaN, so those keep their text).
-        Reply::DoubleText(t) => t.parse::<f64>().map_or_else(|_| JsValue::from_str(t), JsValue::from_f64),
+        Reply::DoubleText(t) => match strtod(t.as_bytes()) {
+            p if p.consumed == t.len() && !t.is_empty() => JsValue::from_f64(p.value),
+            _ => JsValue::from_str(t),
+        },
         Reply::Bool(b) => JsValue::from_bool(*b),
         Reply::BigNumber(n) => BigInt::new(&JsValue::from_str(n)).map_or_else(|_| JsValue::from_str(n), JsValue::from),
     }
