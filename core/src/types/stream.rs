@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 
-use crate::vecmap::{VecMap, VecSet};
+use crate::vecmap::{DequeMap, DequeSet, VecMap};
 
 /// Redis's default stream-node-max-entries and stream-node-max-bytes.
 pub const NODE_MAX_ENTRIES: u64 = 100;
@@ -84,7 +84,7 @@ pub struct Nack {
 pub struct Consumer {
     pub seen_time: u64,
     /// IDs of the group's pending entries owned by this consumer.
-    pub pel: VecSet<StreamId>,
+    pub pel: DequeSet<StreamId>,
 }
 
 /// Redis's SCG_INVALID_ENTRIES_READ: the group's read counter is unknown.
@@ -94,13 +94,13 @@ pub const INVALID_ENTRIES_READ: i64 = -1;
 pub struct Group {
     pub last_id: StreamId,
     pub entries_read: i64,
-    pub pel: VecMap<StreamId, Nack>,
+    pub pel: DequeMap<StreamId, Nack>,
     pub consumers: VecMap<Vec<u8>, Consumer>,
 }
 
 impl Group {
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
-        Group { last_id, entries_read, pel: VecMap::new(), consumers: VecMap::new() }
+        Group { last_id, entries_read, pel: DequeMap::new(), consumers: VecMap::new() }
     }
 
     /// Creates the consumer if missing; true when created (streamCreateConsumer).
@@ -108,7 +108,7 @@ impl Group {
         if self.consumers.contains_key(name) {
             return false;
         }
-        self.consumers.insert(name.to_vec(), Consumer { seen_time: now, pel: VecSet::new() });
+        self.consumers.insert(name.to_vec(), Consumer { seen_time: now, pel: DequeSet::new() });
         true
     }
 
@@ -164,13 +164,13 @@ struct Node {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
-    pub entries: VecMap<StreamId, Fields>,
+    pub entries: DequeMap<StreamId, Fields>,
     pub last_id: StreamId,
     pub entries_added: u64,
     pub max_deleted: StreamId,
     pub groups: VecMap<Vec<u8>, Group>,
     /// Nodes by their master (first) ID.
-    nodes: VecMap<StreamId, Node>,
+    nodes: DequeMap<StreamId, Node>,
 }
 
 /// Bytes a listpack element takes for an integer value (lpEncodeIntegerGetType) plus its back-length.
