@@ -250,7 +250,7 @@ impl Engine {
                 // counts against its container); an unknown command has no counter.
                 let refused = match &e {
                     Error::WrongArity(full) => find_spec(full),
-                    Error::UnknownSubcommand { .. } => lower_name(name).and_then(|n| table::lookup(&n)),
+                    Error::UnknownSubcommand { .. } => lower_name(name, &mut [0; 32]).and_then(table::lookup),
                     _ => None,
                 };
                 if let Some(spec) = refused {
@@ -324,13 +324,14 @@ impl Engine {
     /// Finds the spec and handler for argv, producing Redis's unknown-command, unknown-subcommand and arity errors.
     fn resolve(&self, argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), Error> {
         let name = argv.first().copied().unwrap_or(b"");
-        let lower = lower_name(name).ok_or_else(|| Error::unknown_command(argv))?;
+        let mut buf = [0u8; 32];
+        let lower = lower_name(name, &mut buf).ok_or_else(|| Error::unknown_command(argv))?;
         // Fast path for the common case, an implemented command without subcommands: the handler table is
         // keyed by full name, which for such a command is its lower-case name. It spares the binary search of
         // the command table on every call (BENCHMARKS.md, server profile). A name with `|` never takes it,
         // so `object|encoding` typed as a command stays unknown.
         if !lower.contains('|') {
-            if let Some(&(spec, handler)) = self.handlers.get(lower.as_str()) {
+            if let Some(&(spec, handler)) = self.handlers.get(lower) {
                 if spec.subcommands.is_empty() {
                     if !spec.arity_ok(argv.len()) {
                         return Err(Error::WrongArity(spec.name.into()));
@@ -339,7 +340,7 @@ impl Engine {
                 }
             }
         }
-        let top = table::lookup(&lower).ok_or_else(|| Error::unknown_command(argv))?;
+        let top = table::lookup(lower).ok_or_else(|| Error::unknown_command(argv))?;
         let spec = if top.subcommands.is_empty() {
             top
         } else if argv.len() < 2 {
@@ -352,7 +353,7 @@ impl Engine {
             top
         } else {
             let sub = argv.get(1).copied().unwrap_or(b"");
-            match lower_name(sub).and_then(|s| top.subcommand(&s)) {
+            match lower_name(sub, &mut [0; 32]).and_then(|s| top.subcommand(s)) {
                 Some(s) => s,
                 None => {
                     return Err(Error::UnknownSubcommand {
@@ -481,13 +482,20 @@ impl Engine {
     pub fn lookup_read(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(dbi, key);
         let now = self.now;
-        let found = self.db(dbi).keys.contains_key(key);
-        if found {
-            self.stats.keyspace_hits += 1;
-        } else {
-            self.stats.keyspace_misses += 1;
+        let lfu = self.lfu_policy().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time));
+        // One lookup serves the hit/miss counters and the access time.
+        let Engine { dbs, stats, rng, .. } = self;
+        match dbs.get_mut(dbi).and_then(|db| db.keys.get_mut(key)) {
+            Some(entry) => {
+                stats.keyspace_hits += 1;
+                entry.touch(now, lfu, rng);
+                Some(entry)
+            }
+            None => {
+                stats.keyspace_misses += 1;
+                None
+            }
         }
-        self.touch(dbi, key, now)
     }
 
     /// Looks a key up for writing: expires it if due; no hit/miss statistics.
@@ -530,13 +538,12 @@ impl Engine {
     }
 }
 
-/// A command name lower-cased for the table; names longer than any command's are unknown.
-fn lower_name(name: &[u8]) -> Option<String> {
-    if name.len() > 32 {
-        return None;
-    }
-    let s = core::str::from_utf8(name).ok()?;
-    Some(s.to_ascii_lowercase())
+/// A command name lower-cased for the table, in `buf` (no allocation on the command path); names longer than
+/// any command's are unknown.
+fn lower_name<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    let out = buf.get_mut(..name.len())?;
+    out.iter_mut().zip(name).for_each(|(o, c)| *o = c.to_ascii_lowercase());
+    core::str::from_utf8(out).ok()
 }
 
 fn find_spec(full_name: &str) -> Option<&'static CommandSpec> {
