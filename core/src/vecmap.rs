@@ -13,7 +13,7 @@
 //!
 //! Costs: lookups are a binary search; insertion and removal move the entries after the position (`Vec`), or
 //! the fewer of those before and after it (`VecDeque`, so both ends are O(1)). Pub/sub channel maps, which may
-//! hold very many names inserted in any order, stay in `BTreeMap`.
+//! hold very many names inserted in any order, are hash tables (`Dict`) instead.
 
 use core::borrow::Borrow;
 use core::ops::{Bound, Range, RangeBounds};
