@@ -294,6 +294,58 @@ pub fn fmt_fixed(d: f64, decimals: usize) -> String {
     out
 }
 
+/// Sorts `v` stably by `cmp`, as `sort_by` does: the same order for any comparator that is a total preorder
+/// (the engine's are). Written once here because each `sort_by` call compiles the standard library's sort
+/// again for its element and closure types (some 3.5 KB of WebAssembly each): this one is a merge sort of
+/// positions through a `dyn` comparator, and only moving the elements into place depends on `T`.
+pub fn sort_by_dyn<T>(v: &mut Vec<T>, cmp: &mut dyn FnMut(&T, &T) -> core::cmp::Ordering) {
+    if v.len() < 2 {
+        return;
+    }
+    let order = {
+        let items: &[T] = v;
+        merge_order(items.len(), &mut |a, b| match (items.get(a), items.get(b)) {
+            (Some(x), Some(y)) => cmp(x, y),
+            _ => core::cmp::Ordering::Equal,
+        })
+    };
+    let mut slots: Vec<Option<T>> = core::mem::take(v).into_iter().map(Some).collect();
+    v.extend(order.iter().filter_map(|&i| slots.get_mut(i).and_then(Option::take)));
+}
+
+/// The positions `0..n` in stable sorted order under `cmp` (a bottom-up merge sort).
+fn merge_order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> core::cmp::Ordering) -> Vec<usize> {
+    let mut from: Vec<usize> = (0..n).collect();
+    let mut to: Vec<usize> = Vec::with_capacity(n);
+    let mut width = 1;
+    while width < n {
+        to.clear();
+        let mut lo = 0;
+        while lo < n {
+            let mid = (lo + width).min(n);
+            let hi = (lo + 2 * width).min(n);
+            let (left, right) = (from.get(lo..mid).unwrap_or_default(), from.get(mid..hi).unwrap_or_default());
+            let (mut i, mut j) = (0, 0);
+            while let (Some(&a), Some(&b)) = (left.get(i), right.get(j)) {
+                // Ties take the left run's element first: that is what keeps the sort stable.
+                if cmp(b, a) == core::cmp::Ordering::Less {
+                    to.push(b);
+                    j += 1;
+                } else {
+                    to.push(a);
+                    i += 1;
+                }
+            }
+            to.extend_from_slice(left.get(i..).unwrap_or_default());
+            to.extend_from_slice(right.get(j..).unwrap_or_default());
+            lo = hi;
+        }
+        core::mem::swap(&mut from, &mut to);
+        width *= 2;
+    }
+    from
+}
+
 /// A string's bytes rendered as `i64` text.
 pub fn i64_bytes(v: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(20);
@@ -443,6 +495,20 @@ mod tests {
         assert_eq!(fmt_fixed(f64::NEG_INFINITY, 6), "-inf");
         assert_eq!(fmt_fixed(f64::INFINITY, 6), "inf");
         assert_eq!(fmt_fixed(f64::NAN, 6), "nan");
+    }
+
+    /// `sort_by_dyn` orders as the standard library's stable sort does, ties included.
+    #[test]
+    fn dyn_sort_is_a_stable_sort() {
+        let mut rng = Rng::new(8);
+        for len in [0usize, 1, 2, 3, 7, 16, 33, 100, 1000] {
+            let items: Vec<(u64, usize)> = (0..len).map(|i| (rng.next_u64() % 10, i)).collect();
+            let mut ours = items.clone();
+            sort_by_dyn(&mut ours, &mut |a, b| a.0.cmp(&b.0));
+            let mut theirs = items;
+            theirs.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::geohash::{self, Shape, ShapeKind};
 use crate::reply::Reply;
 use crate::types::zset::{AddFlags, Limits, ScoreRange};
 use crate::types::ZSet;
-use crate::util::{eq_ic, fmt_fixed, i64_bytes, parse_f64, parse_i64};
+use crate::util::{eq_ic, fmt_fixed, i64_bytes, parse_f64, parse_i64, sort_by_dyn};
 use crate::value::{Entry, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -409,7 +409,7 @@ fn georadius_generic(e: &mut Engine, c: &Ctx, src_idx: usize, flags: SearchFlags
                 };
                 if returned == points.len() {
                     // glibc's qsort is a stable merge sort for arrays this size.
-                    points.sort_by(cmp);
+                    sort_by_dyn(&mut points, &mut |a, b| cmp(a, b));
                 } else {
                     geohash::pqsort(&mut points, &cmp, 0, returned - 1);
                 }
