@@ -37,6 +37,7 @@ impl Reducible for State {
 pub struct AppContext {
     pub lang: i18n::Lang,
     pub dispatch: UseReducerDispatcher<State>,
+    pub session: state::SessionRef,
 }
 
 /// Mounts the playground into `#app` (replacing the loading message), or into the body.

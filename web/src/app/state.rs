@@ -64,9 +64,27 @@ impl Filter {
     }
 }
 
+/// The shared engine, compared by identity (a `Reset` makes a new one).
+#[derive(Clone)]
+pub struct SessionRef(pub Rc<RefCell<Session>>);
+
+impl PartialEq for SessionRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for SessionRef {
+    type Target = RefCell<Session>;
+
+    fn deref(&self) -> &RefCell<Session> {
+        &self.0
+    }
+}
+
 #[derive(Clone)]
 pub struct State {
-    pub session: Rc<RefCell<Session>>,
+    pub session: SessionRef,
     pub lang: Lang,
     pub consoles: Vec<ConsoleState>,
     /// The console that ran last (the key browser shows its database).
@@ -101,7 +119,7 @@ pub struct State {
 
 impl PartialEq for State {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.session, &other.session)
+        self.session == other.session
             && self.lang == other.lang
             && self.consoles == other.consoles
             && self.version == other.version
@@ -144,7 +162,7 @@ pub enum Action {
 impl State {
     pub fn new(session: Session, lang: Lang, history: Vec<String>, real: u64) -> State {
         let mut state = State {
-            session: Rc::new(RefCell::new(session)),
+            session: SessionRef(Rc::new(RefCell::new(session))),
             lang,
             consoles: Vec::new(),
             active: 0,
@@ -382,7 +400,7 @@ impl State {
                 let clock = self.session.borrow().clock;
                 let mut fresh = Session::new(real);
                 fresh.clock = clock;
-                self.session = Rc::new(RefCell::new(fresh));
+                self.session = SessionRef(Rc::new(RefCell::new(fresh)));
                 let consoles = std::mem::take(&mut self.consoles);
                 for old in consoles {
                     let client = self.session.borrow_mut().connect(real);
