@@ -177,20 +177,13 @@ macro_rules! sorted_collections {
                 Some(($store::take_first(&mut self.keys)?, $store::take_first(&mut self.vals)?))
             }
 
-            /// Keeps the entries for which `keep` is true, in order.
+            /// Keeps the entries for which `keep` is true, in order; O(n), as each vector is compacted once.
             pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-                let mut i = 0;
-                while i < self.keys.len() {
-                    let kept = match (self.keys.get(i), self.vals.get_mut(i)) {
-                        (Some(k), Some(v)) => keep(k, v),
-                        _ => true,
-                    };
-                    if kept {
-                        i += 1;
-                    } else {
-                        self.take(i);
-                    }
-                }
+                let kept: alloc::vec::Vec<bool> = self.keys.iter().zip(self.vals.iter_mut()).map(|(k, v)| keep(k, v)).collect();
+                let mut flags = kept.iter();
+                self.keys.retain(|_| flags.next().copied().unwrap_or(true));
+                let mut flags = kept.iter();
+                self.vals.retain(|_| flags.next().copied().unwrap_or(true));
             }
         }
 
