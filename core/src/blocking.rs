@@ -26,7 +26,7 @@
 //! While `Blocking::deny` is set (by EXEC or a script running its commands, Redis's CLIENT_DENY_BLOCKING),
 //! blocking commands must not call [`block`]: they answer at once as a timeout would.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use crate::vecmap::{VecMap, VecSet};
 use alloc::vec::Vec;
 
 use crate::engine::{ClientId, Engine};
@@ -59,9 +59,9 @@ pub struct Waiter {
 /// The engine's blocked clients.
 #[derive(Debug, Default)]
 pub struct Blocking {
-    waiters: BTreeMap<ClientId, Waiter>,
+    waiters: VecMap<ClientId, Waiter>,
     /// `(deadline, client)` of the waiters that have a deadline, earliest first (Redis's clients_timeout_table).
-    timeouts: BTreeSet<(u64, ClientId)>,
+    timeouts: VecSet<(u64, ClientId)>,
     /// Set while EXEC or a script runs commands: blocking commands then answer as if timed out.
     pub deny: bool,
 }

@@ -87,6 +87,7 @@ pub struct Dict<V> {
     entries: Vec<Entry<V>>,
     /// Chain heads; the length is always a power of two >= `MIN_BUCKETS`.
     buckets: Vec<u32>,
+    /// The hash's key: the seed already mixed as `hash_bytes` begins (`prepare_seed`), once rather than per key.
     seed: u64,
 }
 
@@ -94,7 +95,7 @@ impl<V> Dict<V> {
     /// An empty dict. `seed` keys the hash, so the same seed and the same operations give the same layout
     /// (and so the same `SCAN`/`RANDOMKEY` results).
     pub fn new(seed: u64) -> Self {
-        Dict { entries: Vec::new(), buckets: vec![NIL; MIN_BUCKETS], seed }
+        Dict { entries: Vec::new(), buckets: vec![NIL; MIN_BUCKETS], seed: prepare_seed(seed) }
     }
 
     pub fn len(&self) -> usize {
@@ -115,7 +116,7 @@ impl<V> Dict<V> {
     }
 
     fn hash(&self, key: &[u8]) -> u32 {
-        hash_bytes(self.seed, key) as u32
+        hash_prepared(self.seed, key) as u32
     }
 
     /// Slab index of `key` and of its predecessor in the chain (`None` when it is the bucket head).
@@ -134,6 +135,10 @@ impl<V> Dict<V> {
     }
 
     fn index_of(&self, key: &[u8]) -> Option<usize> {
+        // An empty dict (the expiry table of a database without TTLs, on every command) needs no hash.
+        if self.entries.is_empty() {
+            return None;
+        }
         self.find(key, self.hash(key)).map(|(_, i)| i as usize)
     }
 
@@ -192,6 +197,9 @@ impl<V> Dict<V> {
     }
 
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<(Vec<u8>, V)> {
+        if self.entries.is_empty() {
+            return None;
+        }
         let hash = self.hash(key);
         let (prev, idx) = self.find(key, hash)?;
         let entry = self.unlink_and_take(prev, idx, hash)?;
@@ -261,8 +269,8 @@ impl<V> Dict<V> {
     }
 
     /// All elements, in slab order (unspecified, but deterministic for a given history).
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> + '_ {
-        self.entries.iter().map(|e| (e.key.as_bytes(), &e.value))
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter(self.entries.iter())
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut V)> + '_ {
@@ -349,6 +357,24 @@ impl<V> Dict<V> {
     }
 }
 
+/// A dict's elements in slab order. A named type with a plain `next`, so what iterates it (and there is much)
+/// compiles to less than through a chain of adapters.
+pub struct Iter<'a, V>(core::slice::Iter<'a, Entry<V>>);
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a [u8], &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|e| (e.key.as_bytes(), &e.value))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<V> ExactSizeIterator for Iter<'_, V> {}
+
 impl<V: core::fmt::Debug> core::fmt::Debug for Dict<V> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_map().entries(self.iter().map(|(k, v)| (KeyDebug(k), v))).finish()
@@ -380,9 +406,27 @@ const P1: u64 = 0xe703_7ed1_a0b4_28db;
 const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
 const P3: u64 = 0x5899_65cc_7537_4cc3;
 
+/// The 128-bit product of `a` and `b`, as (low, high) halves.
+#[cfg(not(target_arch = "wasm32"))]
 fn mum(a: u64, b: u64) -> (u64, u64) {
     let r = (a as u128) * (b as u128);
     (r as u64, (r >> 64) as u64)
+}
+
+/// wasm32 has no 64×64→128 multiply, and a `u128` product is a call to a full 128×128 one (`__multi3`):
+/// four 32×32 products are cheaper.
+#[cfg(target_arch = "wasm32")]
+fn mum(a: u64, b: u64) -> (u64, u64) {
+    mum_halves(a, b)
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn mum_halves(a: u64, b: u64) -> (u64, u64) {
+    let (a0, a1) = (a & 0xffff_ffff, a >> 32);
+    let (b0, b1) = (b & 0xffff_ffff, b >> 32);
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    let mid = (p00 >> 32) + (p01 & 0xffff_ffff) + (p10 & 0xffff_ffff);
+    ((p00 & 0xffff_ffff) | (mid << 32), p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32))
 }
 
 fn mix(a: u64, b: u64) -> u64 {
@@ -390,26 +434,14 @@ fn mix(a: u64, b: u64) -> u64 {
     lo ^ hi
 }
 
+// The reads convert a subslice into an array, which compiles to one load (`copy_from_slice` was a memcpy call
+// on wasm32).
 fn r8(b: &[u8], at: usize) -> u64 {
-    match b.get(at..at + 8) {
-        Some(s) => {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(s);
-            u64::from_le_bytes(w)
-        }
-        None => 0,
-    }
+    b.get(at..at + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map_or(0, u64::from_le_bytes)
 }
 
 fn r4(b: &[u8], at: usize) -> u64 {
-    match b.get(at..at + 4) {
-        Some(s) => {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(s);
-            u32::from_le_bytes(w) as u64
-        }
-        None => 0,
-    }
+    b.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()).map_or(0, |w| u64::from(u32::from_le_bytes(w)))
 }
 
 fn byte(b: &[u8], at: usize) -> u64 {
@@ -418,8 +450,18 @@ fn byte(b: &[u8], at: usize) -> u64 {
 
 /// Seeded 64-bit wyhash of `bytes`. Stable across platforms (little-endian reads), so layouts are too.
 pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    hash_prepared(prepare_seed(seed), bytes)
+}
+
+/// The first step of `hash_bytes`, which depends on the seed alone.
+fn prepare_seed(seed: u64) -> u64 {
+    seed ^ mix(seed ^ P0, P1)
+}
+
+/// `hash_bytes` after `prepare_seed`.
+fn hash_prepared(seed: u64, bytes: &[u8]) -> u64 {
     let len = bytes.len();
-    let mut seed = seed ^ mix(seed ^ P0, P1);
+    let mut seed = seed;
     let (a, b);
     if len <= 16 {
         if len >= 4 {
@@ -692,6 +734,17 @@ mod tests {
         small.insert(b"b".to_vec(), 2);
         assert!(small.sample(&mut rng, 10).len() <= 2);
         assert_eq!(small.sample(&mut rng, 0).len(), 0);
+    }
+
+    #[test]
+    fn multiply_by_halves_is_the_u128_product() {
+        let mut rng = Rng::new(5);
+        for _ in 0..100_000 {
+            let (a, b) = (rng.next_u64(), rng.next_u64() >> (rng.next_u64() % 64));
+            let r = (a as u128) * (b as u128);
+            assert_eq!(mum_halves(a, b), (r as u64, (r >> 64) as u64));
+        }
+        assert_eq!(mum_halves(u64::MAX, u64::MAX), (1, u64::MAX - 1));
     }
 
     #[test]

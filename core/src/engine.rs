@@ -1,6 +1,6 @@
 //! The engine: databases, clients, the command path and time-driven work.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -16,6 +16,7 @@ use crate::reply::Reply;
 use crate::table::{self, CommandSpec};
 use crate::util::Rng;
 use crate::value::Entry;
+use crate::vecmap::VecMap;
 
 pub type ClientId = u64;
 
@@ -55,10 +56,10 @@ pub struct Stats {
     pub expired_stale_perc: f64,
     pub expire_cycle_cpu_ms: u64,
     /// Error replies, counted by their first word (`ERR`, `WRONGTYPE`), for INFO errorstats.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: VecMap<String, u64>,
     pub total_error_replies: u64,
     /// Calls per command full name, for INFO commandstats.
-    pub commands: BTreeMap<&'static str, CommandStats>,
+    pub commands: VecMap<&'static str, CommandStats>,
 }
 
 /// One command's counters in INFO commandstats.
@@ -108,7 +109,7 @@ pub struct Engine {
     pub dbs: Vec<Db>,
     /// Answers `db(i)` for an index out of range instead of a panic (see `db`).
     scratch: Db,
-    pub clients: BTreeMap<ClientId, Client>,
+    pub clients: VecMap<ClientId, Client>,
     pub config: Config,
     pub stats: Stats,
     pub rng: Rng,
@@ -151,7 +152,7 @@ impl Engine {
         Engine {
             dbs,
             scratch: Db::new(0),
-            clients: BTreeMap::new(),
+            clients: VecMap::new(),
             config,
             stats: Stats::default(),
             rng,
@@ -253,7 +254,7 @@ impl Engine {
                 // counts against its container); an unknown command has no counter.
                 let refused = match &e {
                     Error::WrongArity(full) => find_spec(full),
-                    Error::UnknownSubcommand { .. } => lower_name(name).and_then(|n| table::lookup(&n)),
+                    Error::UnknownSubcommand { .. } => lower_name(name, &mut [0; 32]).and_then(table::lookup),
                     _ => None,
                 };
                 if let Some(spec) = refused {
@@ -330,13 +331,14 @@ impl Engine {
     /// Finds the spec and handler for argv, producing Redis's unknown-command, unknown-subcommand and arity errors.
     fn resolve(&self, argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), Error> {
         let name = argv.first().copied().unwrap_or(b"");
-        let lower = lower_name(name).ok_or_else(|| Error::unknown_command(argv))?;
+        let mut buf = [0u8; 32];
+        let lower = lower_name(name, &mut buf).ok_or_else(|| Error::unknown_command(argv))?;
         // Fast path for the common case, an implemented command without subcommands: the handler table is
         // keyed by full name, which for such a command is its lower-case name. It spares the binary search of
         // the command table on every call (BENCHMARKS.md, server profile). A name with `|` never takes it,
         // so `object|encoding` typed as a command stays unknown.
         if !lower.contains('|') {
-            if let Some(&(spec, handler)) = self.handlers.get(lower.as_str()) {
+            if let Some(&(spec, handler)) = self.handlers.get(lower) {
                 if spec.subcommands.is_empty() {
                     if !spec.arity_ok(argv.len()) {
                         return Err(Error::WrongArity(spec.name.into()));
@@ -345,7 +347,7 @@ impl Engine {
                 }
             }
         }
-        let top = table::lookup(&lower).ok_or_else(|| Error::unknown_command(argv))?;
+        let top = table::lookup(lower).ok_or_else(|| Error::unknown_command(argv))?;
         let spec = if top.subcommands.is_empty() {
             top
         } else if argv.len() < 2 {
@@ -358,7 +360,7 @@ impl Engine {
             top
         } else {
             let sub = argv.get(1).copied().unwrap_or(b"");
-            match lower_name(sub).and_then(|s| top.subcommand(&s)) {
+            match lower_name(sub, &mut [0; 32]).and_then(|s| top.subcommand(s)) {
                 Some(s) => s,
                 None => {
                     return Err(Error::UnknownSubcommand {
@@ -503,14 +505,22 @@ impl Engine {
     pub fn lookup_read(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(dbi, key);
         let now = self.now;
-        let found = self.db(dbi).keys.contains_key(key);
-        if found {
-            self.stats.keyspace_hits += 1;
-        } else {
+        if !self.db(dbi).keys.contains_key(key) {
             self.stats.keyspace_misses += 1;
             notify::notify(self, notify::KEY_MISS, "keymiss", key, dbi);
+            return None;
         }
-        self.touch(dbi, key, now)
+        let lfu = self.lfu_policy().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time));
+        // One lookup serves the hit counter and the access time.
+        let Engine { dbs, stats, rng, .. } = self;
+        match dbs.get_mut(dbi).and_then(|db| db.keys.get_mut(key)) {
+            Some(entry) => {
+                stats.keyspace_hits += 1;
+                entry.touch(now, lfu, rng);
+                Some(entry)
+            }
+            None => None,
+        }
     }
 
     /// Looks a key up for writing: expires it if due; no hit/miss statistics.
@@ -553,13 +563,12 @@ impl Engine {
     }
 }
 
-/// A command name lower-cased for the table; names longer than any command's are unknown.
-fn lower_name(name: &[u8]) -> Option<String> {
-    if name.len() > 32 {
-        return None;
-    }
-    let s = core::str::from_utf8(name).ok()?;
-    Some(s.to_ascii_lowercase())
+/// A command name lower-cased for the table, in `buf` (no allocation on the command path); names longer than
+/// any command's are unknown.
+fn lower_name<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    let out = buf.get_mut(..name.len())?;
+    out.iter_mut().zip(name).for_each(|(o, c)| *o = c.to_ascii_lowercase());
+    core::str::from_utf8(out).ok()
 }
 
 fn find_spec(full_name: &str) -> Option<&'static CommandSpec> {

@@ -13,6 +13,7 @@ pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod decimal;
 pub mod dict;
 pub mod engine;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod tokenize;
 pub mod types;
 pub mod util;
 pub mod value;
+pub mod vecmap;
 
 pub use config::Config;
 pub use engine::{ClientId, Engine};

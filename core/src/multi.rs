@@ -20,7 +20,7 @@
 //! A key that was already expired when watched is flagged `expired`: its deletion by expiry is then no
 //! change (the key was logically gone already), as Redis 7.0 does.
 
-use alloc::collections::BTreeMap;
+use crate::vecmap::VecMap;
 use alloc::vec::Vec;
 
 use crate::cmd::Handler;
@@ -68,9 +68,9 @@ pub struct Transaction {
 /// The engine's transactions and the keys each client watches.
 #[derive(Default)]
 pub struct Multi {
-    pub(crate) transactions: BTreeMap<ClientId, Transaction>,
+    pub(crate) transactions: VecMap<ClientId, Transaction>,
     /// `(db, key)` for each key a client watches, in the order it watched them.
-    pub(crate) watching: BTreeMap<ClientId, Vec<(usize, Vec<u8>)>>,
+    pub(crate) watching: VecMap<ClientId, Vec<(usize, Vec<u8>)>>,
 }
 
 /// A watched key's value and expiry, `None` when missing.

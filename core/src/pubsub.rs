@@ -12,35 +12,55 @@
 //! subscription order; a client's patterns are a list, so PUNSUBSCRIBE without arguments goes in subscription
 //! order. Where Redis walks a dict (a client's channels for UNSUBSCRIBE without arguments, the server's
 //! patterns when a message matches several, PUBSUB CHANNELS) its order depends on a random hash seed; ours is
-//! byte order.
+//! the order of our own hash table (`Dict`: insertion order, a removal moving the last entry into its place).
+//! Sorted maps would cost O(n) per new name or a B-tree's code; a server may hold very many channels.
 
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
+use crate::dict::Dict;
 use crate::engine::{ClientId, Engine};
 use crate::glob::string_match;
 use crate::reply::Reply;
+use crate::vecmap::VecMap;
+
+/// Channel (or pattern) to its subscribers in subscription order.
+pub type Subscribers = Dict<Vec<ClientId>>;
+
+/// The hash key of the subscription tables: fixed, as nothing about them depends on the engine's seed.
+const SEED: u64 = 0x7075_6273_7562;
 
 /// The engine's subscriptions, both ways: channel to subscribers and client to channels.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PubSub {
     /// Channel to its subscribers in subscription order (Redis's `server.pubsub_channels`).
-    pub channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
+    pub channels: Subscribers,
     /// Pattern to its subscribers in subscription order (`server.pubsub_patterns`).
-    pub patterns: BTreeMap<Vec<u8>, Vec<ClientId>>,
+    pub patterns: Subscribers,
     /// Shard channel to its subscribers (`server.pubsubshard_channels`).
-    pub shard_channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
+    pub shard_channels: Subscribers,
     /// Each subscribed client's side; a client with no subscription left has no entry.
-    clients: BTreeMap<ClientId, ClientSubs>,
+    clients: VecMap<ClientId, ClientSubs>,
+}
+
+impl Default for PubSub {
+    fn default() -> Self {
+        PubSub { channels: Dict::new(SEED), patterns: Dict::new(SEED), shard_channels: Dict::new(SEED), clients: VecMap::new() }
+    }
 }
 
 /// One client's subscriptions (Redis's `c->pubsub_channels`, `c->pubsub_patterns`, `c->pubsubshard_channels`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ClientSubs {
-    pub channels: BTreeSet<Vec<u8>>,
+    pub channels: Dict<()>,
     /// A list in Redis 7.0: kept in subscription order.
     pub patterns: Vec<Vec<u8>>,
-    pub shard_channels: BTreeSet<Vec<u8>>,
+    pub shard_channels: Dict<()>,
+}
+
+impl Default for ClientSubs {
+    fn default() -> Self {
+        ClientSubs { channels: Dict::new(SEED), patterns: Vec::new(), shard_channels: Dict::new(SEED) }
+    }
 }
 
 impl ClientSubs {
@@ -106,7 +126,7 @@ impl PubSub {
         }
     }
 
-    fn server_map(&mut self, kind: Kind) -> &mut BTreeMap<Vec<u8>, Vec<ClientId>> {
+    fn server_map(&mut self, kind: Kind) -> &mut Subscribers {
         match kind {
             Kind::Channel => &mut self.channels,
             Kind::Shard => &mut self.shard_channels,
@@ -120,10 +140,10 @@ impl PubSub {
             Kind::Channel => &mut subs.channels,
             Kind::Shard => &mut subs.shard_channels,
         };
-        if !mine.insert(channel.to_vec()) {
+        if mine.insert(channel.to_vec(), ()).is_some() {
             return false;
         }
-        self.server_map(kind).entry(channel.to_vec()).or_default().push(id);
+        add_subscriber(self.server_map(kind), channel, id);
         true
     }
 
@@ -134,7 +154,7 @@ impl PubSub {
             Kind::Channel => &mut subs.channels,
             Kind::Shard => &mut subs.shard_channels,
         };
-        if !mine.remove(channel) {
+        if mine.remove(channel).is_none() {
             return false;
         }
         if subs.is_empty() {
@@ -151,7 +171,7 @@ impl PubSub {
             return false;
         }
         subs.patterns.push(pattern.to_vec());
-        self.patterns.entry(pattern.to_vec()).or_default().push(id);
+        add_subscriber(&mut self.patterns, pattern, id);
         true
     }
 
@@ -170,10 +190,10 @@ impl PubSub {
     /// Drops every subscription of a client without telling it (a disconnect, RESET).
     pub fn remove_client(&mut self, id: ClientId) {
         let Some(subs) = self.clients.remove(&id) else { return };
-        for ch in &subs.channels {
+        for (ch, ()) in subs.channels.iter() {
             remove_subscriber(&mut self.channels, ch, id);
         }
-        for ch in &subs.shard_channels {
+        for (ch, ()) in subs.shard_channels.iter() {
             remove_subscriber(&mut self.shard_channels, ch, id);
         }
         for p in &subs.patterns {
@@ -182,8 +202,18 @@ impl PubSub {
     }
 }
 
+/// Adds a client to a channel's subscribers, creating the channel.
+fn add_subscriber(map: &mut Subscribers, name: &[u8], id: ClientId) {
+    match map.get_mut(name) {
+        Some(list) => list.push(id),
+        None => {
+            map.insert(name.to_vec(), alloc::vec![id]);
+        }
+    }
+}
+
 /// Takes a client off a channel's subscribers, forgetting the channel when nobody is left (as Redis frees it).
-fn remove_subscriber(map: &mut BTreeMap<Vec<u8>, Vec<ClientId>>, name: &[u8], id: ClientId) {
+fn remove_subscriber(map: &mut Subscribers, name: &[u8], id: ClientId) {
     if let Some(list) = map.get_mut(name) {
         list.retain(|&c| c != id);
         if list.is_empty() {
@@ -246,8 +276,8 @@ pub fn unsubscribe(e: &mut Engine, out: &mut Confirmations, channel: &[u8], kind
 pub fn unsubscribe_all(e: &mut Engine, out: &mut Confirmations, kind: Kind) {
     let id = out.client;
     let mine: Vec<Vec<u8>> = match (e.pubsub.client(id), kind) {
-        (Some(s), Kind::Channel) => s.channels.iter().cloned().collect(),
-        (Some(s), Kind::Shard) => s.shard_channels.iter().cloned().collect(),
+        (Some(s), Kind::Channel) => s.channels.iter().map(|(ch, ())| ch.to_vec()).collect(),
+        (Some(s), Kind::Shard) => s.shard_channels.iter().map(|(ch, ())| ch.to_vec()).collect(),
         (None, _) => Vec::new(),
     };
     if mine.is_empty() {
@@ -304,7 +334,7 @@ pub fn publish(e: &mut Engine, channel: &[u8], message: &[u8], kind: Kind) -> us
         }
     }
     if kind == Kind::Channel {
-        for (pattern, subscribers) in &e.pubsub.patterns {
+        for (pattern, subscribers) in e.pubsub.patterns.iter() {
             if !string_match(pattern, channel, false) {
                 continue;
             }

@@ -125,19 +125,32 @@ pub fn strtod(s: &[u8]) -> Strtod {
         return none;
     }
     let mantissa_end = len;
+    let mut exp: i64 = 0;
     if matches!(rest.get(len), Some(b'e' | b'E')) {
         let mut j = len + 1;
+        let negative_exp = rest.get(j) == Some(&b'-');
         if matches!(rest.get(j), Some(b'+' | b'-')) {
             j += 1;
         }
         let exp_digits = digits_at(j);
         if exp_digits > 0 {
             len = j + exp_digits;
+            // Saturated: any exponent beyond this over- or underflows whatever the digits.
+            for &d in rest.get(j..len).unwrap_or(b"") {
+                exp = (exp * 10 + i64::from(d - b'0')).min(1_000_000_000);
+            }
+            if negative_exp {
+                exp = -exp;
+            }
         }
     }
-    let text = core::str::from_utf8(rest.get(..len).unwrap_or(b"")).unwrap_or("");
-    // Rust's parser rounds correctly like glibc's.
-    let value: f64 = text.parse().unwrap_or(0.0);
+    let int_part = rest.get(..int_digits).unwrap_or(b"");
+    let frac_part = rest.get(int_digits + 1..int_digits + 1 + frac_digits).unwrap_or(b"");
+    let mut digits = Vec::with_capacity(int_part.len() + frac_part.len());
+    digits.extend_from_slice(int_part);
+    digits.extend_from_slice(frac_part);
+    // Rounded correctly, as glibc's strtod does.
+    let value = crate::decimal::parse(&digits, exp - frac_digits as i64);
     let nonzero = rest.get(..mantissa_end).unwrap_or(b"").iter().any(|c| matches!(c, b'1'..=b'9'));
     let out_of_range = value.is_infinite() || (value == 0.0 && nonzero);
     Strtod { value: signed(value), consumed: i + len, out_of_range }
@@ -217,26 +230,120 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
         return if d.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     let prec = prec.max(1);
-    // Rust's `{:.Ne}` rounds the exact binary value correctly, as glibc does.
-    let sci = format!("{:.*e}", prec - 1, d);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if exp < -4 || exp >= prec as i32 {
-        let m = strip_zeros(mantissa);
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{m}e{sign}{:02}", exp.unsigned_abs())
-    } else {
-        let decimals = (prec as i32 - 1 - exp).max(0) as usize;
-        strip_zeros(&format!("{:.*}", decimals, d)).into()
+    let (digits, exp) = crate::decimal::digits(d, crate::decimal::Round::Significant(prec));
+    let mut out = String::with_capacity(prec + 8);
+    if d < 0.0 {
+        out.push('-');
     }
+    // Trailing zeros are not printed (no `#` flag), nor a point without digits after it.
+    let significant = digits.iter().rposition(|&c| c != b'0').map_or(1, |i| i + 1);
+    let digits = digits.get(..significant).unwrap_or_default();
+    let push = |out: &mut String, ds: &[u8]| ds.iter().for_each(|&c| out.push(char::from(c)));
+    if exp < -4 || exp >= prec as i64 {
+        // Exponent form: d.ddde±XX, at least two exponent digits.
+        push(&mut out, digits.get(..1).unwrap_or_default());
+        if digits.len() > 1 {
+            out.push('.');
+            push(&mut out, digits.get(1..).unwrap_or_default());
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        if exp.unsigned_abs() < 10 {
+            out.push('0');
+        }
+        out.push_str(&format!("{}", exp.unsigned_abs()));
+    } else if exp < 0 {
+        out.push_str("0.");
+        (0..-exp - 1).for_each(|_| out.push('0'));
+        push(&mut out, digits);
+    } else {
+        let int_len = exp as usize + 1;
+        let int = digits.get(..int_len.min(digits.len())).unwrap_or_default();
+        push(&mut out, int);
+        (digits.len()..int_len).for_each(|_| out.push('0'));
+        if digits.len() > int_len {
+            out.push('.');
+            push(&mut out, digits.get(int_len..).unwrap_or_default());
+        }
+    }
+    out
 }
 
-fn strip_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
+/// C's `%.{decimals}f` (glibc's: `inf`, `-inf`, `nan` and `-nan` for the non-finite).
+pub fn fmt_fixed(d: f64, decimals: usize) -> String {
+    let mut out = String::new();
+    if d.is_sign_negative() {
+        out.push('-');
     }
+    if !d.is_finite() {
+        out.push_str(if d.is_nan() { "nan" } else { "inf" });
+        return out;
+    }
+    let (digits, exp) = if d == 0.0 { (Vec::new(), 0) } else { crate::decimal::digits(d, crate::decimal::Round::Decimals(decimals)) };
+    // Digit for the power of ten `p`: from `digits` (the first has exponent `exp`), else zero.
+    let digit = |p: i64| {
+        let i = exp - p;
+        if i < 0 { b'0' } else { digits.get(i as usize).copied().unwrap_or(b'0') }
+    };
+    let top = if digits.is_empty() { 0 } else { exp.max(0) };
+    (0..=top).rev().for_each(|p| out.push(char::from(digit(p))));
+    if decimals > 0 {
+        out.push('.');
+        (1..=decimals as i64).for_each(|p| out.push(char::from(digit(-p))));
+    }
+    out
+}
+
+/// Sorts `v` stably by `cmp`, as `sort_by` does: the same order for any comparator that is a total preorder
+/// (the engine's are). Written once here because each `sort_by` call compiles the standard library's sort
+/// again for its element and closure types (some 3.5 KB of WebAssembly each): this one is a merge sort of
+/// positions through a `dyn` comparator, and only moving the elements into place depends on `T`.
+pub fn sort_by_dyn<T>(v: &mut Vec<T>, cmp: &mut dyn FnMut(&T, &T) -> core::cmp::Ordering) {
+    if v.len() < 2 {
+        return;
+    }
+    let order = {
+        let items: &[T] = v;
+        merge_order(items.len(), &mut |a, b| match (items.get(a), items.get(b)) {
+            (Some(x), Some(y)) => cmp(x, y),
+            _ => core::cmp::Ordering::Equal,
+        })
+    };
+    let mut slots: Vec<Option<T>> = core::mem::take(v).into_iter().map(Some).collect();
+    v.extend(order.iter().filter_map(|&i| slots.get_mut(i).and_then(Option::take)));
+}
+
+/// The positions `0..n` in stable sorted order under `cmp` (a bottom-up merge sort).
+fn merge_order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> core::cmp::Ordering) -> Vec<usize> {
+    let mut from: Vec<usize> = (0..n).collect();
+    let mut to: Vec<usize> = Vec::with_capacity(n);
+    let mut width = 1;
+    while width < n {
+        to.clear();
+        let mut lo = 0;
+        while lo < n {
+            let mid = (lo + width).min(n);
+            let hi = (lo + 2 * width).min(n);
+            let (left, right) = (from.get(lo..mid).unwrap_or_default(), from.get(mid..hi).unwrap_or_default());
+            let (mut i, mut j) = (0, 0);
+            while let (Some(&a), Some(&b)) = (left.get(i), right.get(j)) {
+                // Ties take the left run's element first: that is what keeps the sort stable.
+                if cmp(b, a) == core::cmp::Ordering::Less {
+                    to.push(b);
+                    j += 1;
+                } else {
+                    to.push(a);
+                    i += 1;
+                }
+            }
+            to.extend_from_slice(left.get(i..).unwrap_or_default());
+            to.extend_from_slice(right.get(j..).unwrap_or_default());
+            lo = hi;
+        }
+        core::mem::swap(&mut from, &mut to);
+        width *= 2;
+    }
+    from
 }
 
 /// A string's bytes rendered as `i64` text.
@@ -351,6 +458,57 @@ mod tests {
         assert_eq!(fmt_double(0.0001), "0.0001");
         assert_eq!(fmt_double(-0.0), "-0");
         assert_eq!(fmt_double(f64::INFINITY), "inf");
+    }
+
+    /// `%.Ng` and `%.Nf` as the engine printed them before `decimal` (with `core`'s exact formatting).
+    #[test]
+    fn printf_matches_core_formatting() {
+        fn reference_g(d: f64, prec: usize) -> String {
+            let sci = format!("{:.*e}", prec - 1, d);
+            let (mantissa, exp) = sci.split_once('e').unwrap();
+            let exp: i32 = exp.parse().unwrap();
+            let strip = |s: &str| String::from(if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s });
+            if exp < -4 || exp >= prec as i32 {
+                format!("{}e{}{:02}", strip(mantissa), if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
+            } else {
+                strip(&format!("{:.*}", (prec as i32 - 1 - exp).max(0) as usize, d))
+            }
+        }
+        let mut rng = Rng::new(3);
+        let mut values = alloc::vec![1.0, -1.0, 0.5, 1e16, 1e17, 123456789012345680.0, 1e-5, 9.99999999999999999e-5, 0.1, -2.5e-300, f64::MAX, 5e-324];
+        for _ in 0..20_000 {
+            values.push(f64::from_bits(rng.next_u64()));
+            let e = (rng.next_u64() % 30) as i32 - 12;
+            values.push((rng.next_u64() % 100_000) as f64 * 10f64.powi(e) - 50.0);
+        }
+        for d in values.into_iter().filter(|d| d.is_finite() && *d != 0.0) {
+            for prec in [1, 6, 17] {
+                assert_eq!(fmt_g(d, prec), reference_g(d, prec), "{d:e} %.{prec}g");
+            }
+            if d.abs() < 1e30 {
+                assert_eq!(fmt_fixed(d, 6), format!("{d:.6}"), "{d:e}");
+                assert_eq!(fmt_fixed(d, 0), format!("{d:.0}"), "{d:e}");
+            }
+        }
+        assert_eq!(fmt_fixed(0.0, 6), "0.000000");
+        assert_eq!(fmt_fixed(-0.0, 2), "-0.00");
+        assert_eq!(fmt_fixed(f64::NEG_INFINITY, 6), "-inf");
+        assert_eq!(fmt_fixed(f64::INFINITY, 6), "inf");
+        assert_eq!(fmt_fixed(f64::NAN, 6), "nan");
+    }
+
+    /// `sort_by_dyn` orders as the standard library's stable sort does, ties included.
+    #[test]
+    fn dyn_sort_is_a_stable_sort() {
+        let mut rng = Rng::new(8);
+        for len in [0usize, 1, 2, 3, 7, 16, 33, 100, 1000] {
+            let items: Vec<(u64, usize)> = (0..len).map(|i| (rng.next_u64() % 10, i)).collect();
+            let mut ours = items.clone();
+            sort_by_dyn(&mut ours, &mut |a, b| a.0.cmp(&b.0));
+            let mut theirs = items;
+            theirs.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

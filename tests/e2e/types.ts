@@ -16,7 +16,12 @@ export async function usage(): Promise<string> {
   const viaArgs: RedisReply | undefined = db.command(["SET", "k", new Uint8Array([1, 2]), 5, 6n]);
   const text: string = db.execFormatted("PING") + db.format(reply ?? null) + db.format(viaArgs ?? null) + db.prompt();
   const wire: Uint8Array = db.execResp("PING");
+  // Batches: one reply per command, an Error in place for an error reply, undefined for a blocked command.
+  const batch: (RedisReply | undefined)[] = db.commands([["SET", "k", 1], ["GET", new Uint8Array([107])], ["INCR", "n", 2n]]);
+  const lines: (RedisReply | undefined)[] = db.execMany(["SET k v", "GET k"]);
+  const failed: boolean = batch.some((r) => r instanceof Error) || lines.length === 0;
   const client: RedletClient = db.connect();
+  const fromClient: (RedisReply | undefined)[] = client.commands([["PING"]]).concat(client.execMany(["PING"]));
   client.onPush((message: RedisReply, resp: Uint8Array) => void [message, resp]);
   db.onPush((message: RedisReply, clientId: number, resp: Uint8Array) => void [message, clientId, resp]);
   db.onPush((message) => void message);
@@ -58,6 +63,10 @@ export async function usage(): Promise<string> {
   db.exec(["GET", "k"]);
   // @ts-expect-error arguments are strings, bytes or numbers
   db.command([{}]);
+  // @ts-expect-error a batch is a list of argument arrays
+  db.commands(["GET", "k"]);
+  // @ts-expect-error a batch of lines is a list of strings
+  db.execMany("GET k");
   // @ts-expect-error onPush takes a function or null
   db.onPush("callback");
   // @ts-expect-error an event's key is a string or bytes, not always a string
@@ -65,5 +74,5 @@ export async function usage(): Promise<string> {
   // @ts-expect-error onKeyspace is the database's, not a client's
   client.onKeyspace(null);
   const other: [bundler.Redlet, nodejs.Redlet] = [new bundler.Redlet({ resp: 2 }), new nodejs.Redlet()];
-  return text + String(wire.length + ids + now + ttl + everything.cursor) + String(closed) + String(other.length) + changed.join();
+  return text + String(wire.length + ids + now + ttl + everything.cursor) + String(closed) + String(other.length) + changed.join() + String(failed) + String(fromClient.length);
 }

@@ -18,7 +18,7 @@
 
 use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
 use redlet_core::config::parse_memory;
-use redlet_core::resp::lower_resp2;
+use redlet_core::util::strtod;
 use redlet_core::{Error, KeyEvent, Reply};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -54,27 +54,44 @@ pub fn reply_to_js(reply: &Reply, resp: u8) -> Result<JsValue, JsValue> {
 
 /// A reply (a push message, an element) as a JS value; errors become `Error` objects, not exceptions.
 pub fn value_for(reply: &Reply, resp: u8) -> JsValue {
-    if resp >= 3 {
-        to_js(reply)
-    } else {
-        to_js(&lower_resp2(reply))
-    }
+    to_js(reply, resp >= 3)
 }
 
-fn to_js(reply: &Reply) -> JsValue {
+/// The commonest status replies, whose JS strings are made once: handing out a reference to one is cheaper
+/// than decoding the text again on every reply.
+const COMMON_STATUS: [&str; 3] = ["OK", "PONG", "QUEUED"];
+
+thread_local! {
+    static COMMON_STATUS_JS: [JsValue; 3] = COMMON_STATUS.map(JsValue::from_str);
+}
+
+/// The JS value of a reply as a RESP3 client sees it, or (`v3` false) as a RESP2 client does: the RESP2 shapes
+/// are made here as `lower_resp2` makes them (a map as a flat array, a double as its `%.17g` text, a boolean as
+/// 0 or 1, a big number as its text), without building the lowered reply first.
+fn to_js(reply: &Reply, v3: bool) -> JsValue {
     match reply {
-        Reply::Status(s) => JsValue::from_str(s),
+        Reply::Status(s) => match COMMON_STATUS.iter().position(|c| c == s) {
+            Some(i) => COMMON_STATUS_JS.with(|common| common.get(i).cloned()).unwrap_or_else(|| JsValue::from_str(s)),
+            None => JsValue::from_str(s),
+        },
         Reply::Error(e) => redis_error(e),
         Reply::Integer(i) => int_to_js(*i),
         Reply::Bulk(b) | Reply::Verbatim(_, b) => bytes_to_js(b),
         Reply::Nil | Reply::NilArray => JsValue::NULL,
-        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items.iter().map(to_js).collect::<Array>().into(),
-        Reply::Map(pairs) => map_to_js(pairs),
-        Reply::Double(d) => JsValue::from_f64(*d),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items.iter().map(|r| to_js(r, v3)).collect::<Array>().into(),
+        Reply::Map(pairs) if v3 => map_to_js(pairs),
+        Reply::Map(pairs) => pairs.iter().flat_map(|(k, v)| [to_js(k, v3), to_js(v, v3)]).collect::<Array>().into(),
+        Reply::Double(d) if v3 => JsValue::from_f64(*d),
+        Reply::Double(d) => JsValue::from_str(&redlet_core::util::fmt_double(*d)),
         // The number its text says (JS parses "inf" and friends as NaN, so those keep their text).
-        Reply::DoubleText(t) => t.parse::<f64>().map_or_else(|_| JsValue::from_str(t), JsValue::from_f64),
-        Reply::Bool(b) => JsValue::from_bool(*b),
-        Reply::BigNumber(n) => BigInt::new(&JsValue::from_str(n)).map_or_else(|_| JsValue::from_str(n), JsValue::from),
+        Reply::DoubleText(t) if v3 => match strtod(t.as_bytes()) {
+            p if p.consumed == t.len() && !t.is_empty() => JsValue::from_f64(p.value),
+            _ => JsValue::from_str(t),
+        },
+        Reply::Bool(b) if v3 => JsValue::from_bool(*b),
+        Reply::Bool(b) => int_to_js(i64::from(*b)),
+        Reply::BigNumber(n) if v3 => BigInt::new(&JsValue::from_str(n)).map_or_else(|_| JsValue::from_str(n), JsValue::from),
+        Reply::BigNumber(t) | Reply::DoubleText(t) => JsValue::from_str(t),
     }
 }
 
@@ -112,14 +129,14 @@ fn map_to_js(pairs: &[(Reply, Reply)]) -> JsValue {
         Some(keys) => {
             let obj = Object::new();
             for (key, (_, value)) in keys.iter().zip(pairs) {
-                set(&obj, key, &to_js(value));
+                set(&obj, key, &to_js(value, true));
             }
             obj.into()
         }
         None => {
             let map = Map::new();
             for (k, v) in pairs {
-                map.set(&to_js(k), &to_js(v));
+                map.set(&to_js(k, true), &to_js(v, true));
             }
             map.into()
         }
@@ -148,6 +165,23 @@ pub fn args_from_js(args: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {
     }
     let array: &Array = args.unchecked_ref();
     array.iter().enumerate().map(|(i, a)| arg_from_js(&a).ok_or_else(|| bad_arg(i))).collect()
+}
+
+/// The argument vectors of `commands(list)`.
+pub fn command_list_from_js(list: &JsValue) -> Result<Vec<Vec<Vec<u8>>>, JsValue> {
+    if !Array::is_array(list) {
+        return Err(type_error("commands() takes an array of argument arrays"));
+    }
+    list.unchecked_ref::<Array>().iter().map(|args| args_from_js(&args)).collect()
+}
+
+/// The lines of `execMany(lines)`.
+pub fn lines_from_js(lines: &JsValue) -> Result<Vec<String>, JsValue> {
+    if !Array::is_array(lines) {
+        return Err(type_error("execMany() takes an array of strings"));
+    }
+    let not_text = || type_error("execMany() takes an array of strings");
+    lines.unchecked_ref::<Array>().iter().map(|l| l.as_string().ok_or_else(not_text)).collect()
 }
 
 fn bad_arg(i: usize) -> JsValue {

@@ -17,10 +17,10 @@ pub mod introspect;
 pub mod app;
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use redlet_core::vecmap::VecMap;
 use std::rc::Rc;
 
-use js_sys::{Function, Uint8Array};
+use js_sys::{Array, Function, Uint8Array};
 use redlet_core::format::{format_console, format_tty};
 use redlet_core::tokenize::split_args;
 use redlet_core::{ClientId, Config, Engine, KeyEvent, Reply};
@@ -221,7 +221,7 @@ struct Shared {
     /// Protocol of new clients.
     resp: u8,
     on_push: Option<Function>,
-    client_push: BTreeMap<ClientId, Function>,
+    client_push: VecMap<ClientId, Function>,
     /// `onKeyspace`'s callback; the engine captures events only while there is one.
     on_keyspace: Option<Function>,
 }
@@ -265,7 +265,16 @@ struct Outcome {
 
 /// Runs one command for `client`, then delivers the keyspace events and the pushes it produced.
 fn run(shared: &SharedRef, client: ClientId, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
-    let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    // Most commands have a few arguments: their slices go on the stack rather than in a fresh vector.
+    let mut few: [&[u8]; 8] = [&[]; 8];
+    let many: Vec<&[u8]>;
+    let args: &[&[u8]] = if argv.len() <= few.len() {
+        few.iter_mut().zip(argv).for_each(|(slot, a)| *slot = a);
+        few.get(..argv.len()).unwrap_or_default()
+    } else {
+        many = argv.iter().map(Vec::as_slice).collect();
+        &many
+    };
     let (outcome, events, pushes) = {
         let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
         let now = s.now_ms();
@@ -393,6 +402,37 @@ impl Conn {
         self.value(&interop::args_from_js(args)?)
     }
 
+    /// Runs commands one after another, each exactly as `value` runs it, and collects their replies: an error
+    /// reply (or a line that does not parse) is an `Error` in its place rather than thrown, a command that
+    /// blocked is `undefined`. Only what stops the connection itself (a closed client, a busy engine) throws,
+    /// leaving the commands before it done.
+    fn batch(&self, commands: impl Iterator<Item = Result<Vec<Vec<u8>>, JsValue>>) -> Result<Array, JsValue> {
+        let replies = Array::new();
+        for argv in commands {
+            let reply = match argv {
+                Err(e) => e,
+                Ok(argv) if argv.is_empty() => empty_command(),
+                Ok(argv) => {
+                    let out = self.call(&argv)?;
+                    out.reply.map_or(JsValue::UNDEFINED, |r| interop::value_for(&r, out.resp))
+                }
+            };
+            replies.push(&reply);
+        }
+        Ok(replies)
+    }
+
+    fn commands(&self, list: &JsValue) -> Result<Array, JsValue> {
+        // Every argument is read before anything runs, so a wrong one changes nothing.
+        let all = interop::command_list_from_js(list)?;
+        self.batch(all.into_iter().map(Ok))
+    }
+
+    fn exec_many(&self, lines: &JsValue) -> Result<Array, JsValue> {
+        let lines = interop::lines_from_js(lines)?;
+        self.batch(lines.iter().map(|line| tokenize(line)))
+    }
+
     fn formatted(&self, line: &str) -> Result<String, JsValue> {
         let argv = match split_args(line.as_bytes()) {
             Ok(argv) => argv,
@@ -452,7 +492,7 @@ impl Redlet {
             clock,
             resp: opts.resp,
             on_push: None,
-            client_push: BTreeMap::new(),
+            client_push: VecMap::new(),
             on_keyspace: None,
         };
         Ok(Redlet { conn: Conn { shared: Rc::new(RefCell::new(shared)), id: Cell::new(None), reopen: true } })
@@ -470,6 +510,21 @@ impl Redlet {
     #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
     pub fn command(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
         self.conn.command(&args)
+    }
+
+    /// Runs a batch of commands, each an argument array as `command` takes it, and returns their replies in
+    /// order: one call instead of one per command. An error reply is an `Error` in its place (not thrown), a
+    /// command that blocked the client is `undefined`.
+    #[wasm_bindgen(unchecked_return_type = "(RedisReply | undefined)[]")]
+    pub fn commands(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[][]")] list: JsValue) -> Result<Array, JsValue> {
+        self.conn.commands(&list)
+    }
+
+    /// Runs a batch of redis-cli lines, as `commands` runs argument arrays; a line that does not parse (or is
+    /// blank) is an `Error` in its place.
+    #[wasm_bindgen(js_name = execMany, unchecked_return_type = "(RedisReply | undefined)[]")]
+    pub fn exec_many(&self, #[wasm_bindgen(unchecked_param_type = "string[]")] lines: JsValue) -> Result<Array, JsValue> {
+        self.conn.exec_many(&lines)
     }
 
     /// Runs one typed redis-cli line and returns what redis-cli would print for it (errors included, as
@@ -602,6 +657,18 @@ impl RedletClient {
     #[wasm_bindgen(unchecked_return_type = "RedisReply | undefined")]
     pub fn command(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[]")] args: JsValue) -> Result<JsValue, JsValue> {
         self.conn.command(&args)
+    }
+
+    /// As `Redlet.commands`, on this client.
+    #[wasm_bindgen(unchecked_return_type = "(RedisReply | undefined)[]")]
+    pub fn commands(&self, #[wasm_bindgen(unchecked_param_type = "RedisArg[][]")] list: JsValue) -> Result<Array, JsValue> {
+        self.conn.commands(&list)
+    }
+
+    /// As `Redlet.execMany`, on this client.
+    #[wasm_bindgen(js_name = execMany, unchecked_return_type = "(RedisReply | undefined)[]")]
+    pub fn exec_many(&self, #[wasm_bindgen(unchecked_param_type = "string[]")] lines: JsValue) -> Result<Array, JsValue> {
+        self.conn.exec_many(&lines)
     }
 
     /// As `Redlet.execFormatted`, on this client.

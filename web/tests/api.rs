@@ -224,6 +224,73 @@ fn redis_errors_are_thrown_with_redis_text() {
     assert_eq!(num(&db.exec("DBSIZE").unwrap()), 0.0);
 }
 
+// ---- batches: commands(list), execMany(lines) ----
+
+/// The message of an `Error` value (one in place in a batch, not thrown).
+fn error_text(v: &JsValue) -> String {
+    String::from(v.dyn_ref::<js_sys::Error>().unwrap_or_else(|| panic!("expected an Error, got {v:?}")).message())
+}
+
+#[wasm_bindgen_test]
+fn a_batch_runs_in_order_with_errors_in_place() {
+    let db = db_at(T0);
+    let cmd = |words: &[&str]| args(&words.iter().map(|w| JsValue::from_str(w)).collect::<Vec<_>>());
+    let list = args(&[cmd(&["SET", "k", "1"]), cmd(&["INCR", "k"]), cmd(&["GET"]), cmd(&["LPUSH", "k", "x"]), cmd(&["GET", "k"])]);
+    let out = db.commands(list).unwrap();
+    assert_eq!(out.length(), 5);
+    assert_eq!(text(&out.get(0)), "OK");
+    assert_eq!(num(&out.get(1)), 2.0);
+    assert_eq!(error_text(&out.get(2)), "ERR wrong number of arguments for 'get' command");
+    assert!(error_text(&out.get(3)).starts_with("WRONGTYPE"));
+    assert_eq!(text(&out.get(4)), "2");
+    // Bytes and numbers as in command(); the same replies as one call at a time.
+    let out = db.commands(args(&[args(&["SET".into(), "b".into(), bytes(&[0, 255])]), args(&["GET".into(), "b".into()]), args(&["EXPIRE".into(), "b".into(), 9.into()])])).unwrap();
+    assert_eq!(out.get(1).dyn_ref::<Uint8Array>().expect("bytes").to_vec(), [0, 255]);
+    assert_eq!(num(&out.get(2)), 1.0);
+    assert_eq!(db.commands(args(&[])).unwrap().length(), 0);
+}
+
+#[wasm_bindgen_test]
+fn exec_many_parses_each_line_as_exec_does() {
+    let db = db_at(T0);
+    let lines = args(&[r#"SET greeting "hello world""#.into(), "GET greeting".into(), r#"GET "unbalanced"#.into(), "   ".into(), "BLPOP nothing 0".into(), "PING".into()]);
+    let out = db.exec_many(lines).unwrap();
+    assert_eq!(out.length(), 6);
+    assert_eq!(text(&out.get(0)), "OK");
+    assert_eq!(text(&out.get(1)), "hello world");
+    assert_eq!(error_text(&out.get(2)), "Invalid argument(s)");
+    assert_eq!(error_text(&out.get(3)), "empty command");
+    // BLPOP blocked the client: no reply yet, and the client refuses commands until it is served.
+    assert!(out.get(4).is_undefined());
+    assert_eq!(error_text(&out.get(5)), "ERR client is blocked");
+}
+
+#[wasm_bindgen_test]
+fn a_batch_with_a_wrong_argument_runs_nothing() {
+    let db = db_at(T0);
+    let list = args(&[args(&["SET".into(), "a".into(), "1".into()]), args(&["SET".into(), Object::new().into()])]);
+    assert_eq!(thrown(db.commands(list)).1, "TypeError");
+    assert_eq!(thrown(db.commands("SET a 1".into())).1, "TypeError");
+    assert_eq!(thrown(db.commands(args(&["SET a 1".into()]))).1, "TypeError");
+    assert_eq!(thrown(db.exec_many(args(&["SET a 1".into(), 7.into()]))).1, "TypeError");
+    assert_eq!(thrown(db.exec_many("SET a 1".into())).1, "TypeError");
+    assert_eq!(num(&db.exec("DBSIZE").unwrap()), 0.0);
+}
+
+#[wasm_bindgen_test]
+fn a_client_batch_stops_at_its_quit() {
+    let db = db_at(T0);
+    let client = db.connect().unwrap();
+    let out = client.exec_many(args(&["SELECT 2".into(), "SET k v".into()])).unwrap();
+    assert_eq!(strings(&out.into()), ["OK", "OK"]);
+    assert!(db.exec("GET k").unwrap().is_null());
+    // QUIT closes the client once its reply is in hand; what follows it in the batch cannot run.
+    assert_eq!(thrown(client.exec_many(args(&["QUIT".into(), "PING".into()]))).0, "the client is closed");
+    assert!(client.closed());
+    // The console client reopens after QUIT, as redis-cli reconnects.
+    assert_eq!(strings(&db.exec_many(args(&["QUIT".into(), "PING".into()])).unwrap().into()), ["OK", "PONG"]);
+}
+
 // ---- formatting ----
 
 #[wasm_bindgen_test]

@@ -18,7 +18,7 @@ use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::zset::{AddFlags, Limits, ScoreRange};
 use crate::types::ZSet;
-use crate::util::{eq_ic, i64_bytes, parse_f64, parse_i64};
+use crate::util::{eq_ic, fmt_fixed, i64_bytes, parse_f64, parse_i64, sort_by_dyn};
 use crate::value::{Entry, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -42,7 +42,7 @@ fn extract_lon_lat(lon: &[u8], lat: &[u8]) -> Result<[f64; 2], Error> {
     let x = parse_f64(lon).ok_or(Error::NotFloat)?;
     let y = parse_f64(lat).ok_or(Error::NotFloat)?;
     if !(geohash::LONG_MIN..=geohash::LONG_MAX).contains(&x) || !(geohash::LAT_MIN..=geohash::LAT_MAX).contains(&y) {
-        return Err(Error::Other(format!("ERR invalid longitude,latitude pair {x:.6},{y:.6}")));
+        return Err(Error::Other(format!("ERR invalid longitude,latitude pair {},{}", fmt_fixed(x, 6), fmt_fixed(y, 6))));
     }
     Ok([x, y])
 }
@@ -410,7 +410,7 @@ fn georadius_generic(e: &mut Engine, c: &Ctx, src_idx: usize, flags: SearchFlags
                 };
                 if returned == points.len() {
                     // glibc's qsort is a stable merge sort for arrays this size.
-                    points.sort_by(cmp);
+                    sort_by_dyn(&mut points, &mut |a, b| cmp(a, b));
                 } else {
                     geohash::pqsort(&mut points, &cmp, 0, returned - 1);
                 }

@@ -8,7 +8,7 @@ use super::Handler;
 use crate::engine::{Ctx, Engine};
 use crate::error::{lossy, Error};
 use crate::glob::string_match;
-use crate::pubsub::{self, Confirmations, Kind};
+use crate::pubsub::{self, Confirmations, Kind, Subscribers};
 use crate::reply::Reply;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -109,14 +109,15 @@ fn pubsub_shardchannels(e: &mut Engine, c: &Ctx) -> Reply {
 }
 
 /// The active channels matching the optional pattern (Redis's channelList).
-fn channel_list(c: &Ctx, channels: &alloc::collections::BTreeMap<Vec<u8>, Vec<u64>>) -> Reply {
+fn channel_list(c: &Ctx, channels: &Subscribers) -> Reply {
     // The table lets any count from 2 up through; Redis takes at most the pattern.
     if c.argc() > 3 {
         return subcommand_syntax(c);
     }
     let pattern = (c.argc() == 3).then(|| c.arg(2));
     let names = channels
-        .keys()
+        .iter()
+        .map(|(ch, _)| ch)
         .filter(|ch| pattern.is_none_or(|p| string_match(p, ch, false)))
         .map(|ch| Reply::bulk(ch))
         .collect();
@@ -134,7 +135,7 @@ fn pubsub_shardnumsub(e: &mut Engine, c: &Ctx) -> Reply {
 }
 
 /// Each named channel with its subscriber count (patterns not counted), in argument order.
-fn numsub(c: &Ctx, channels: &alloc::collections::BTreeMap<Vec<u8>, Vec<u64>>) -> Reply {
+fn numsub(c: &Ctx, channels: &Subscribers) -> Reply {
     let mut out = Vec::new();
     for ch in c.argv.iter().skip(2) {
         out.push(Reply::bulk(ch));
@@ -170,7 +171,7 @@ fn pubsub_help(_e: &mut Engine, _c: &Ctx) -> Reply {
 }
 
 fn subcommand_syntax(c: &Ctx) -> Reply {
-    Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_uppercase() }.into()
+    Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_ascii_uppercase() }.into()
 }
 
 #[cfg(test)]

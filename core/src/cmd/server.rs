@@ -550,8 +550,8 @@ fn implemented_subcommands<'a>(e: &'a Engine, spec: &'static CommandSpec) -> imp
     spec.subcommands.iter().filter(move |s| e.implements(s.name))
 }
 
-fn statuses(items: &[&str]) -> Reply {
-    Reply::Set(items.iter().map(|s| Reply::status(s)).collect())
+fn statuses<'a>(items: impl IntoIterator<Item = &'a str>) -> Reply {
+    Reply::Set(items.into_iter().map(Reply::status).collect())
 }
 
 fn bulks(items: &[&str]) -> Reply {
@@ -569,11 +569,11 @@ fn info_reply(e: &Engine, spec: &'static CommandSpec) -> Reply {
     Reply::Array(vec![
         Reply::bulk_str(spec.name),
         Reply::Integer(spec.arity as i64),
-        statuses(spec.flags),
+        statuses(spec.flags()),
         Reply::Integer(spec.first_key as i64),
         Reply::Integer(spec.last_key as i64),
         Reply::Integer(spec.key_step as i64),
-        statuses(spec.acl_categories),
+        statuses(spec.acl_categories()),
         bulks(spec.tips),
         Reply::Set(spec.key_specs.iter().map(key_spec_reply).collect()),
         // A container's subcommands are an array; a plain command has an empty set, as Redis replies.
@@ -586,7 +586,7 @@ fn key_spec_reply(ks: &KeySpec) -> Reply {
     if let Some(notes) = ks.notes {
         m.push(pair("notes", Reply::bulk_str(notes)));
     }
-    m.push(pair("flags", statuses(ks.flags)));
+    m.push(pair("flags", statuses(ks.flags.iter().copied())));
     let typed = |kind: &str, spec: Vec<(Reply, Reply)>| {
         Reply::Map(vec![pair("type", Reply::bulk_str(kind)), pair("spec", Reply::Map(spec))])
     };
@@ -649,13 +649,14 @@ fn docs_reply(e: &Engine, spec: &'static CommandSpec) -> Reply {
         m.push(pair("complexity", Reply::bulk_str(complexity)));
     }
     if !spec.doc_flags.is_empty() {
-        m.push(pair("doc_flags", statuses(spec.doc_flags)));
+        m.push(pair("doc_flags", statuses(spec.doc_flags.iter().copied())));
     }
     if let Some(since) = spec.deprecated_since {
         m.push(pair("deprecated_since", Reply::bulk_str(since)));
     }
-    if !spec.arguments.is_empty() {
-        m.push(pair("arguments", args_reply(spec.arguments)));
+    let args = spec.arguments();
+    if !args.is_empty() {
+        m.push(pair("arguments", args_reply(&args)));
     }
     if !spec.subcommands.is_empty() {
         let subs = implemented_subcommands(e, spec).map(|s| (Reply::bulk_str(s.name), docs_reply(e, s))).collect();
@@ -679,10 +680,10 @@ fn args_reply(args: &[Arg]) -> Reply {
                     m.push(pair("since", Reply::bulk_str(since)));
                 }
                 if !a.flags.is_empty() {
-                    m.push(pair("flags", statuses(a.flags)));
+                    m.push(pair("flags", statuses(a.flags.iter().copied())));
                 }
                 if a.kind == "oneof" || a.kind == "block" {
-                    m.push(pair("arguments", args_reply(a.arguments)));
+                    m.push(pair("arguments", args_reply(&a.arguments)));
                 }
                 Reply::Map(m)
             })
@@ -728,7 +729,7 @@ fn command_list(e: &mut Engine, c: &Ctx) -> Reply {
         Filter::All => true,
         // No modules are ever loaded.
         Filter::Module => false,
-        Filter::AclCat(cat) => spec.acl_categories.iter().any(|a| a.strip_prefix('@').is_some_and(|a| eq_ic(cat, a))),
+        Filter::AclCat(cat) => spec.acl_categories().any(|a| a.strip_prefix('@').is_some_and(|a| eq_ic(cat, a))),
         Filter::Pattern(p) => string_match(p, spec.name.as_bytes(), true),
     };
     let mut names = Vec::new();
@@ -755,7 +756,7 @@ fn command_getkeys(e: &mut Engine, c: &Ctx) -> Reply {
 fn command_getkeysandflags(e: &mut Engine, c: &Ctx) -> Reply {
     match getkeys(e, c) {
         Ok(keys) => Reply::Array(
-            keys.into_iter().map(|(i, flags)| Reply::Array(vec![Reply::bulk(c.arg(i + 2)), statuses(flags)])).collect(),
+            keys.into_iter().map(|(i, flags)| Reply::Array(vec![Reply::bulk(c.arg(i + 2)), statuses(flags.iter().copied())])).collect(),
         ),
         Err(err) => err.into(),
     }

@@ -19,7 +19,7 @@ use crate::notify::{self, notify};
 use crate::glob::string_match;
 use crate::reply::Reply;
 use crate::types::set::{Member, Set};
-use crate::util::{eq_ic, i64_bytes, parse_i64, Rng};
+use crate::util::{eq_ic, i64_bytes, parse_i64, sort_by_dyn, Rng};
 use crate::value::{Entry, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -447,7 +447,7 @@ fn sinter_generic(e: &mut Engine, db: usize, keys: &[&[u8]], out: InterOut) -> R
     let max = max_intset(e);
     let mut sets: Vec<(&[u8], &Set)> = keys.iter().filter_map(|&k| peek_set(e, db, k).map(|s| (k, s))).collect();
     // glibc's qsort is a merge sort, so sets of equal size keep their order: a stable sort matches it.
-    sets.sort_by_key(|(_, s)| s.len());
+    sort_by_dyn(&mut sets, &mut |a, b| a.1.len().cmp(&b.1.len()));
     let Some(&(first_key, first)) = sets.first() else {
         return Reply::Set(Vec::new());
     };

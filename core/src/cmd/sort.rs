@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::List;
-use crate::util::{eq_ic, parse_f64, parse_i64};
+use crate::util::{eq_ic, parse_f64, parse_i64, sort_by_dyn};
 use crate::value::{Entry, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[("sort", sort), ("sort_ro", sort_ro)];
@@ -201,7 +201,7 @@ fn sort_generic(e: &mut Engine, c: &Ctx, readonly: bool) -> Reply {
         if o.by.is_some() && (start != 0 || end != n - 1) {
             pqsort(&mut items, &|a, b| cmp.compare(a, b), start, end);
         } else {
-            items.sort_by(|a, b| cmp.compare(a, b));
+            sort_by_dyn(&mut items, &mut |a, b| cmp.compare(a, b));
         }
     }
 

@@ -849,7 +849,7 @@ fn xreadgroup(e: &mut Engine, c: &Ctx) -> Reply {
 // Groups
 
 fn subcommand_syntax(c: &Ctx) -> Reply {
-    Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_uppercase() }
+    Error::SubcommandSyntax { sub: lossy(c.arg(1), 128), container: lossy(c.arg(0), usize::MAX).to_ascii_uppercase() }
         .into()
 }
 

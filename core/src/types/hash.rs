@@ -59,6 +59,33 @@ impl Default for Hash {
     }
 }
 
+/// A hash's (field, value) pairs in its own order. One plain `next` rather than a chain of adapters over both
+/// encodings: every command walking a hash compiles its loop over this type.
+pub enum Iter<'a> {
+    Listpack(core::slice::Iter<'a, (Vec<u8>, Vec<u8>)>),
+    Table(crate::dict::Iter<'a, Vec<u8>>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Listpack(it) => it.next().map(|(f, v)| (f.as_slice(), v.as_slice())),
+            Iter::Table(it) => it.next().map(|(f, v)| (f, v.as_slice())),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Listpack(it) => it.size_hint(),
+            Iter::Table(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
 impl Hash {
     /// An empty `listpack` hash; `seed` keys its hash table if it ever converts.
     pub fn new(seed: u64) -> Hash {
@@ -154,12 +181,11 @@ impl Hash {
     }
 
     /// Every pair: insertion order for a listpack, the table's own order for a hashtable.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        let (lp, table) = match &self.repr {
-            Repr::Listpack { pairs, .. } => (Some(pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))), None),
-            Repr::Table(d) => (None, Some(d.iter().map(|(f, v)| (f, v.as_slice())))),
-        };
-        lp.into_iter().flatten().chain(table.into_iter().flatten())
+    pub fn iter(&self) -> Iter<'_> {
+        match &self.repr {
+            Repr::Listpack { pairs, .. } => Iter::Listpack(pairs.iter()),
+            Repr::Table(d) => Iter::Table(d.iter()),
+        }
     }
 
     /// A uniformly random pair, O(1).

@@ -26,6 +26,28 @@ const ELEMENT_OVERHEAD: usize = 11;
 /// The fixed cost of a list object (robj, quicklist header and its first node).
 const LIST_OVERHEAD: usize = 96;
 
+/// A list's elements from the head, or (`reverse`) from the tail. One plain `next`: every command walking a
+/// list compiles its loop over this type.
+pub struct Iter<'a> {
+    items: alloc::collections::vec_deque::Iter<'a, Vec<u8>>,
+    reverse: bool,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let item = if self.reverse { self.items.next_back() } else { self.items.next() };
+        item.map(Vec::as_slice)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
 impl List {
     pub fn new() -> List {
         List::default()
@@ -83,10 +105,8 @@ impl List {
     }
 
     /// Elements from the head, or from the tail when `reverse`.
-    pub fn iter(&self, reverse: bool) -> impl Iterator<Item = &[u8]> + '_ {
-        let forward = (!reverse).then(|| self.items.iter());
-        let backward = reverse.then(|| self.items.iter().rev());
-        forward.into_iter().flatten().chain(backward.into_iter().flatten()).map(Vec::as_slice)
+    pub fn iter(&self, reverse: bool) -> Iter<'_> {
+        Iter { items: self.items.iter(), reverse }
     }
 
     /// `count` elements from `start` (clamped to the list), head to tail.

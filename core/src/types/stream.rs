@@ -5,8 +5,9 @@
 //! tree's key and node counts. So the entries are kept in one ordered map, and beside it a model of the nodes:
 //! where each starts, how many live and deleted entries it holds, its last ID and an estimate of its bytes.
 
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+
+use crate::vecmap::{DequeMap, DequeSet, VecMap};
 
 /// Redis's default stream-node-max-entries and stream-node-max-bytes.
 pub const NODE_MAX_ENTRIES: u64 = 100;
@@ -83,7 +84,7 @@ pub struct Nack {
 pub struct Consumer {
     pub seen_time: u64,
     /// IDs of the group's pending entries owned by this consumer.
-    pub pel: BTreeSet<StreamId>,
+    pub pel: DequeSet<StreamId>,
 }
 
 /// Redis's SCG_INVALID_ENTRIES_READ: the group's read counter is unknown.
@@ -93,13 +94,13 @@ pub const INVALID_ENTRIES_READ: i64 = -1;
 pub struct Group {
     pub last_id: StreamId,
     pub entries_read: i64,
-    pub pel: BTreeMap<StreamId, Nack>,
-    pub consumers: BTreeMap<Vec<u8>, Consumer>,
+    pub pel: DequeMap<StreamId, Nack>,
+    pub consumers: VecMap<Vec<u8>, Consumer>,
 }
 
 impl Group {
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
-        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+        Group { last_id, entries_read, pel: DequeMap::new(), consumers: VecMap::new() }
     }
 
     /// Creates the consumer if missing; true when created (streamCreateConsumer).
@@ -107,7 +108,7 @@ impl Group {
         if self.consumers.contains_key(name) {
             return false;
         }
-        self.consumers.insert(name.to_vec(), Consumer { seen_time: now, pel: BTreeSet::new() });
+        self.consumers.insert(name.to_vec(), Consumer { seen_time: now, pel: DequeSet::new() });
         true
     }
 
@@ -163,13 +164,13 @@ struct Node {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
-    pub entries: BTreeMap<StreamId, Fields>,
+    pub entries: DequeMap<StreamId, Fields>,
     pub last_id: StreamId,
     pub entries_added: u64,
     pub max_deleted: StreamId,
-    pub groups: BTreeMap<Vec<u8>, Group>,
+    pub groups: VecMap<Vec<u8>, Group>,
     /// Nodes by their master (first) ID.
-    nodes: BTreeMap<StreamId, Node>,
+    nodes: DequeMap<StreamId, Node>,
 }
 
 /// Bytes a listpack element takes for an integer value (lpEncodeIntegerGetType) plus its back-length.

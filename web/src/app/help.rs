@@ -9,7 +9,7 @@ use crate::help_texts;
 
 /// The argument syntax redis-cli shows for a command: `key value [NX|XX] [GET] [EX seconds|...]`.
 pub fn syntax(spec: &CommandSpec) -> String {
-    let parts: Vec<String> = spec.arguments.iter().map(arg_syntax).collect();
+    let parts: Vec<String> = spec.arguments().iter().map(arg_syntax).collect();
     parts.join(" ")
 }
 
