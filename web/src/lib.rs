@@ -12,6 +12,7 @@
 #[doc(hidden)]
 pub mod interop;
 pub mod introspect;
+pub mod tutorial;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
