@@ -228,7 +228,9 @@ impl<'a> Run<'a> {
             // What a `continued` block shows must have arrived by now.
             if !tutorial::output_matches(&shown.text, &console.printed, shown.excerpt, shown.approx) {
                 let (line, command, text) = (out.line, shown.command.clone(), shown.text.clone());
-                let printed = console.printed.clone();
+                // Reported once: the comparison at the console's next command is dropped.
+                let printed = std::mem::take(&mut console.printed);
+                console.shown = None;
                 self.fail(line, format!("by now console {} has printed for `{command}`\n{printed}--- not\n{text}---", out.client));
             }
         }
@@ -332,16 +334,22 @@ fn prompt_state(c: &mut Console, argv: &[Vec<u8>], reply: &Reply) {
     }
 }
 
-/// What must be the same in every language: the runnable blocks, in order.
+/// What must be the same in every language: the runnable blocks, in order, each rendered as its fence (options
+/// normalized) and transcript.
 fn skeleton(lesson: &Lesson) -> Vec<String> {
+    skeleton_with_lines(lesson).into_iter().map(|(_, s)| s).collect()
+}
+
+/// The skeleton with the source line of each block, for messages.
+fn skeleton_with_lines(lesson: &Lesson) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     for block in &lesson.blocks {
         match block {
-            Block::Step(s) => out.push(format!("step {:?}", runnable(s))),
-            Block::Output(o) => out.push(format!("continued client={} wait={} {:?}", o.client, o.wait, o.text)),
+            Block::Step(s) => out.push((s.line, runnable("", s))),
+            Block::Output(o) => out.push((o.line, format!("```redis client={} wait={} continued\n{}```", o.client, o.wait, o.text))),
             Block::Exercise(e) => {
-                out.push(format!("solution {:?}", runnable(&e.solution)));
-                out.push(format!("check {:?}", runnable(&e.check)));
+                out.push((e.solution.line, runnable(" solution", &e.solution)));
+                out.push((e.check.line, runnable(" check", &e.check)));
             }
             _ => {}
         }
@@ -349,8 +357,13 @@ fn skeleton(lesson: &Lesson) -> Vec<String> {
     out
 }
 
-fn runnable(s: &Step) -> (usize, u32, bool, u64, Vec<(&str, &str, &str)>) {
-    (s.client, s.wait, s.excerpt, s.approx, s.lines.iter().map(|l| (l.prompt.as_str(), l.command.as_str(), l.output.as_str())).collect())
+fn runnable(role: &str, s: &Step) -> String {
+    let mut text = format!("```redis{role} client={} wait={} approx={}{}\n", s.client, s.wait, s.approx, if s.excerpt { " excerpt" } else { "" });
+    for l in &s.lines {
+        text.push_str(&format!("{}{}\n{}", l.prompt, l.command, l.output));
+    }
+    text.push_str("```");
+    text
 }
 
 fn parse_all(failures: &mut Vec<String>) -> Vec<(String, Lesson)> {
@@ -436,13 +449,18 @@ fn every_language_has_the_same_lessons_and_steps() {
             continue;
         }
         for ((file, lesson), (_, source)) in list.iter().zip(&english) {
-            let (ours, theirs) = (skeleton(lesson), skeleton(source));
-            if let Some(i) = (0..ours.len().max(theirs.len())).find(|&i| ours.get(i) != theirs.get(i)) {
+            let (ours, theirs) = (skeleton_with_lines(lesson), skeleton_with_lines(source));
+            let differ = |i: usize| ours.get(i).map(|(_, s)| s) != theirs.get(i).map(|(_, s)| s);
+            if let Some(i) = (0..ours.len().max(theirs.len())).find(|&i| differ(i)) {
+                let show = |side: Option<&(usize, String)>, path: String| match side {
+                    Some((line, text)) => format!("{path}:{line}:\n{text}"),
+                    None => format!("{path}: (no such block)"),
+                };
                 failures.push(format!(
-                    "tutorials/{lang}/{file}: runnable block {} differs from English\n    {lang}: {}\n    en: {}",
+                    "tutorials/{lang}/{file}: runnable block {} differs from the English one\n{}\n{}",
                     i + 1,
-                    ours.get(i).map_or("(none)", String::as_str),
-                    theirs.get(i).map_or("(none)", String::as_str)
+                    show(ours.get(i), format!("tutorials/{lang}/{file}")),
+                    show(theirs.get(i), format!("tutorials/en/{file}"))
                 ));
             }
         }
