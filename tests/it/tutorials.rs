@@ -396,8 +396,8 @@ fn tutorials_run_in_the_engine_and_match_redis() {
         run.lesson(lesson);
         commands += run.commands;
     }
-    let against = if server.is_some() { format!("{redis_runs} of them also against a live redis-server") } else { "no redis-server".into() };
-    println!("tutorials: {} lessons, {commands} commands, {against}, {} failures", lessons.len(), failures.len());
+    let against = if server.is_some() { format!("{redis_runs} distinct also against a live redis-server") } else { "no redis-server".into() };
+    println!("tutorials: {} lessons ({against}), {commands} commands, {} failures", lessons.len(), failures.len());
     for f in &failures {
         println!("FAIL {f}");
     }
