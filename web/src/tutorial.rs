@@ -859,6 +859,16 @@ mod tests {
     }
 
     #[test]
+    fn the_embedded_course_loads_by_language_and_slug() {
+        let english = lessons("en");
+        assert_eq!(english.len(), 6);
+        assert!(english.iter().all(|(_, lesson)| lesson.is_ok()));
+        let first = load("en", "first-steps").and_then(Result::ok).map(|l| l.title);
+        assert_eq!(first.as_deref(), Some("First steps"));
+        assert!(load("en", "no-such-lesson").is_none());
+    }
+
+    #[test]
     fn slugs_drop_the_course_number() {
         assert_eq!(slug_of("01-first-steps.md"), "first-steps");
         assert_eq!(slug_of("notes.md"), "notes");
