@@ -453,7 +453,7 @@ pub fn case_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Puts a real server back to the state every case file starts from.
-const RESET: &[&[&str]] = &[
+pub const RESET: &[&[&str]] = &[
     &["FLUSHALL"],
     &["CONFIG", "RESETSTAT"],
     &["CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"],
@@ -646,7 +646,7 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
 
 /// Polls Redis until INFO clients shows the `field:value` line `line` (for up to a second: a case that expects a
 /// block Redis does not make shows up at its `!pushed`).
-fn wait_info(control: &mut Conn, line: &str) {
+pub fn wait_info(control: &mut Conn, line: &str) {
     let want = format!("{line}\r\n");
     for _ in 0..200 {
         let info = control.call(&[b"INFO", b"clients"]).unwrap_or_default();

@@ -5,3 +5,4 @@ mod diff;
 mod prop;
 mod redis;
 mod server;
+mod tutorials;

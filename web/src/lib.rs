@@ -13,6 +13,7 @@
 pub mod interop;
 pub mod help_texts;
 pub mod introspect;
+pub mod tutorial;
 #[cfg(feature = "playground")]
 pub mod app;
 
