@@ -123,6 +123,8 @@ pub struct Engine {
     pub pubsub: PubSub,
     /// Clients' transactions (MULTI) and watched keys; see `crate::multi`.
     pub multi: Multi,
+    /// Snapshots: where SAVE writes, LASTSAVE and INFO persistence; see `crate::rdb`.
+    pub persistence: crate::rdb::Persistence,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -158,6 +160,7 @@ impl Engine {
             blocking: Blocking::default(),
             pubsub: PubSub::default(),
             multi: Multi::default(),
+            persistence: crate::rdb::Persistence::new(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -402,6 +405,7 @@ impl Engine {
         for dbi in 0..self.dbs.len() {
             self.active_expire_db(dbi);
         }
+        self.save_if_due();
     }
 
     /// Pushes for clients (pub/sub messages, replies of unblocked clients), oldest first.

@@ -3,5 +3,6 @@
 mod console;
 mod diff;
 mod prop;
+mod rdb;
 mod redis;
 mod server;
