@@ -497,3 +497,49 @@ fn corrupt_snapshots_and_payloads_are_refused_without_change() {
     assert_eq!(describe(&mut target).0, before);
     println!("corrupt input: 20400 snapshots and payloads, {accepted} still valid after mutation, no panic");
 }
+
+/// DEBUG RELOAD (with `enable-debug-command yes` on both sides): saved and loaded back, every 7.0 stream
+/// counter kept; its options and errors as Redis's.
+#[test]
+fn debug_reload_matches_redis() {
+    let Some(redis) = RedisServer::start_in(TempDir::new(), &["--enable-debug-command", "yes"]) else {
+        assert!(!required(), "REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
+        return;
+    };
+    let mut conn = redis.connect().expect("connect");
+    let mut engine = Engine::new(Config { enable_debug_command: "yes".into(), ..Config::default() });
+    let client = engine.connect(now_ms());
+    let mut ours = Ours { engine, client };
+    let script = [
+        "SET a 1",
+        "RPUSH l a b",
+        "HSET h f v",
+        "SADD s x y",
+        "XADD x 1-1 f v",
+        "XADD x 1-2 f v",
+        "XDEL x 1-2",
+        "XGROUP CREATE x g 0",
+        "SELECT 2",
+        "SET b 2",
+        "SELECT 0",
+        "DEBUG RELOAD",
+        "DEBUG RELOAD foo",
+        "DEBUG RELOAD NOSAVE",
+        "DEBUG RELOAD NOFLUSH MERGE",
+        "DEBUG RELOAD MERGE NOSAVE",
+        "DBSIZE",
+        "XINFO STREAM x",
+        "XINFO GROUPS x",
+        "OBJECT ENCODING h",
+        "DEBUG nosuch",
+    ];
+    for line in script {
+        assert_eq!(escape(&run(&mut ours, line)), escape(&run(&mut conn, line)), "{line}");
+    }
+    let info = |side: &mut dyn Side| {
+        let text = String::from_utf8_lossy(&run(side, "INFO persistence")).into_owned();
+        text.lines().filter(|l| l.starts_with("rdb_last_load_keys") || l.starts_with("rdb_saves")).map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(info(&mut ours), info(&mut conn));
+    assert_same(&mut conn, &mut ours, "after DEBUG RELOAD");
+}

@@ -1113,42 +1113,6 @@ fn config_help(_e: &mut Engine, _c: &Ctx) -> Reply {
     ])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys(name: &str, args: &[&str]) -> Option<Vec<usize>> {
-        let spec = table::lookup(name)?;
-        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        command_keys(spec, &argv).map(|k| k.into_iter().map(|(i, _)| i).collect())
-    }
-
-    #[test]
-    fn keys_from_the_table() {
-        assert_eq!(keys("get", &["get", "k"]), Some(vec![1]));
-        assert_eq!(keys("del", &["del", "a", "b", "c"]), Some(vec![1, 2, 3]));
-        assert_eq!(keys("mset", &["mset", "a", "1", "b", "2"]), Some(vec![1, 3]));
-        assert_eq!(keys("zunionstore", &["zunionstore", "d", "2", "a", "b"]), Some(vec![1, 3, 4]));
-        // The count is bad for the spec: atoi's reading decides, the store key last.
-        assert_eq!(keys("zunionstore", &["zunionstore", "d", "2x", "a", "b"]), Some(vec![3, 4, 1]));
-        assert_eq!(keys("zunionstore", &["zunionstore", "d", "0", "a"]), Some(vec![]));
-        assert_eq!(keys("sort", &["sort", "k", "BY", "store", "STORE", "dst"]), Some(vec![1, 5]));
-        assert_eq!(keys("xread", &["xread", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"]), Some(vec![4, 5]));
-        assert_eq!(keys("eval", &["eval", "s", "0"]), Some(vec![]));
-    }
-
-    #[test]
-    fn human_bytes() {
-        assert_eq!(bytes_to_human(0), "0B");
-        assert_eq!(bytes_to_human(1023), "1023B");
-        assert_eq!(bytes_to_human(1024), "1.00K");
-        assert_eq!(bytes_to_human(1152), "1.12K");
-        assert_eq!(bytes_to_human(1_313_720), "1.25M");
-        assert_eq!(bytes_to_human(100 * 1024 * 1024), "100.00M");
-        assert_eq!(bytes_to_human(3 << 30), "3.00G");
-    }
-}
-
 /// Unix seconds of the last successful save, or of the start when there was none (Redis's `lastsave`).
 fn last_save_secs(e: &Engine) -> u64 {
     e.persistence.last_save_ms.unwrap_or(e.started_ms) / 1000
@@ -1214,10 +1178,8 @@ fn shutdown(e: &mut Engine, c: &Ctx) -> Reply {
     if abort {
         return Error::other("ERR No shutdown in progress.").into();
     }
-    if save || (!nosave && !e.config.save.is_empty()) {
-        if e.save_snapshot(Format::V9).is_err() && !force {
-            return Error::other("ERR Errors trying to SHUTDOWN. Check logs.").into();
-        }
+    if (save || (!nosave && !e.config.save.is_empty())) && e.save_snapshot(Format::V9).is_err() && !force {
+        return Error::other("ERR Errors trying to SHUTDOWN. Check logs.").into();
     }
     e.persistence.shutdown_requested = true;
     Reply::ok()
@@ -1277,4 +1239,40 @@ fn debug_reload(e: &mut Engine, c: &Ctx) -> Reply {
         e.merge(loaded);
     }
     Reply::ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(name: &str, args: &[&str]) -> Option<Vec<usize>> {
+        let spec = table::lookup(name)?;
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        command_keys(spec, &argv).map(|k| k.into_iter().map(|(i, _)| i).collect())
+    }
+
+    #[test]
+    fn keys_from_the_table() {
+        assert_eq!(keys("get", &["get", "k"]), Some(vec![1]));
+        assert_eq!(keys("del", &["del", "a", "b", "c"]), Some(vec![1, 2, 3]));
+        assert_eq!(keys("mset", &["mset", "a", "1", "b", "2"]), Some(vec![1, 3]));
+        assert_eq!(keys("zunionstore", &["zunionstore", "d", "2", "a", "b"]), Some(vec![1, 3, 4]));
+        // The count is bad for the spec: atoi's reading decides, the store key last.
+        assert_eq!(keys("zunionstore", &["zunionstore", "d", "2x", "a", "b"]), Some(vec![3, 4, 1]));
+        assert_eq!(keys("zunionstore", &["zunionstore", "d", "0", "a"]), Some(vec![]));
+        assert_eq!(keys("sort", &["sort", "k", "BY", "store", "STORE", "dst"]), Some(vec![1, 5]));
+        assert_eq!(keys("xread", &["xread", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"]), Some(vec![4, 5]));
+        assert_eq!(keys("eval", &["eval", "s", "0"]), Some(vec![]));
+    }
+
+    #[test]
+    fn human_bytes() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1152), "1.12K");
+        assert_eq!(bytes_to_human(1_313_720), "1.25M");
+        assert_eq!(bytes_to_human(100 * 1024 * 1024), "100.00M");
+        assert_eq!(bytes_to_human(3 << 30), "3.00G");
+    }
 }

@@ -107,8 +107,7 @@ pub fn parse_zipmap(zm: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
             _ => Some(None),
         }
     };
-    loop {
-        let Some(klen) = read_len(&mut p)? else { break };
+    while let Some(klen) = read_len(&mut p)? {
         let key = zm.get(p..p + klen)?;
         p += klen;
         let vlen = read_len(&mut p)??;

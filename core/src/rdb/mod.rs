@@ -301,3 +301,104 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::Reply;
+    use crate::Config;
+    use alloc::rc::Rc;
+    use core::cell::RefCell;
+
+    /// A store that keeps what it was given, or fails.
+    struct Shared(Rc<RefCell<(Vec<Vec<u8>>, bool)>>);
+
+    impl SnapshotStore for Shared {
+        fn store(&mut self, rdb: &[u8]) -> Result<(), String> {
+            let mut s = self.0.borrow_mut();
+            if s.1 {
+                return Err("disk full".into());
+            }
+            s.0.push(rdb.to_vec());
+            Ok(())
+        }
+        fn fetch(&mut self) -> Result<Option<Vec<u8>>, String> {
+            Ok(self.0.borrow().0.last().cloned())
+        }
+    }
+
+    fn info_field(e: &mut Engine, c: u64, name: &str) -> String {
+        let b = match e.run_line(c, "INFO persistence", 1_000) {
+            Some(Reply::Bulk(b)) | Some(Reply::Verbatim(_, b)) => b,
+            _ => return String::new(),
+        };
+        let text = String::from_utf8_lossy(&b).into_owned();
+        let prefix = alloc::format!("{name}:");
+        text.lines().find_map(|l| l.strip_prefix(prefix.as_str()).map(String::from)).unwrap_or_default()
+    }
+
+    #[test]
+    fn save_goes_to_the_store_and_a_failure_shows() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        let state = Rc::new(RefCell::new((Vec::new(), false)));
+        e.set_snapshot_store(Box::new(Shared(state.clone())));
+        e.run_line(c, "SET a 1", 1_000);
+        assert_eq!(e.run_line(c, "SAVE", 2_000), Some(Reply::ok()));
+        assert_eq!(state.borrow().0.len(), 1);
+        assert_eq!(info_field(&mut e, c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(e.run_line(c, "LASTSAVE", 3_000), Some(Reply::Integer(2)));
+        state.borrow_mut().1 = true;
+        e.run_line(c, "SET b 2", 3_000);
+        assert_eq!(e.run_line(c, "SAVE", 3_000), Some(Reply::Error(crate::Error::other("ERR"))));
+        assert_eq!(info_field(&mut e, c, "rdb_last_bgsave_status"), "err");
+        assert_eq!(info_field(&mut e, c, "rdb_changes_since_last_save"), "1");
+        // The snapshot the store kept loads into a fresh engine.
+        let mut f = Engine::new(Config::default());
+        let bytes = state.borrow().0.first().cloned().unwrap_or_default();
+        assert!(f.load_rdb(&bytes).is_ok());
+        assert_eq!(f.db(0).len(), 1);
+    }
+
+    #[test]
+    fn save_points_and_shutdown() {
+        let mut e = Engine::new(Config { save: alloc::vec![(10, 2)], ..Config::default() });
+        let c = e.connect(1_000);
+        e.run_line(c, "SET a 1", 1_000);
+        e.run_line(c, "SET b 1", 1_000);
+        e.tick(5_000);
+        assert!(e.take_snapshot().is_none(), "not 10 seconds yet");
+        e.tick(12_000);
+        assert!(e.take_snapshot().is_some(), "two changes and more than 10 seconds");
+        e.tick(30_000);
+        assert!(e.take_snapshot().is_none(), "nothing changed since");
+        // SHUTDOWN saves when save points exist (and NOSAVE does not), then asks the host to stop.
+        e.run_line(c, "SET c 1", 31_000);
+        assert_eq!(e.run_line(c, "SHUTDOWN NOSAVE", 31_000), Some(Reply::ok()));
+        assert!(e.shutdown_requested());
+        assert!(e.take_snapshot().is_none());
+        e.persistence.shutdown_requested = false;
+        assert_eq!(e.run_line(c, "SHUTDOWN", 31_000), Some(Reply::ok()));
+        let snap = e.take_snapshot().unwrap_or_default();
+        let mut f = Engine::new(Config::default());
+        assert!(f.load_rdb(&snap).is_ok());
+        assert_eq!(f.db(0).len(), 3);
+    }
+
+    #[test]
+    fn a_refused_snapshot_changes_nothing() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        e.run_line(c, "SET keep me", 1_000);
+        let mut snap = e.save_rdb();
+        let n = snap.len();
+        snap[n - 3] ^= 1;
+        e.run_line(c, "SET other 1", 1_000);
+        assert_eq!(e.load_rdb(&snap), Err(RdbError::Checksum));
+        assert_eq!(e.db(0).len(), 2);
+        assert_eq!(e.load_rdb(b"REDIS0013"), Err(RdbError::Version(13)));
+        assert_eq!(e.load_rdb(b"RUBBISH00"), Err(RdbError::Signature));
+        assert_eq!(e.load_rdb(b"REDIS0009\xfe"), Err(RdbError::Truncated));
+        assert_eq!(e.db(0).len(), 2);
+    }
+}

@@ -19,7 +19,7 @@ use crate::engine::Engine;
 use crate::lzf;
 use crate::types::hash::Limits as HashLimits;
 use crate::types::list::End;
-use crate::types::stream::{Consumer, Group, Nack, StreamId};
+use crate::types::stream::{Consumer, Fields, Group, Nack, StreamId};
 use crate::types::zset::Limits as ZSetLimits;
 use crate::types::{Hash, List, Set, Stream, ZSet};
 use crate::util::{strtod, Rng};
@@ -85,7 +85,7 @@ pub fn load(e: &Engine, rdb: &[u8]) -> Result<Loaded> {
     }
     // atoi of the four digits: leading digits count, anything else stops it.
     let version = magic[5..].iter().take_while(|c| c.is_ascii_digit()).fold(0u32, |v, c| v * 10 + (c - b'0') as u32);
-    if version < 1 || version > MAX_READ_VERSION {
+    if !(1..=MAX_READ_VERSION).contains(&version) {
         return Err(RdbError::Version(version));
     }
     let mut rng = e.rng.clone();
@@ -615,7 +615,7 @@ fn raw_id(raw: [u8; 16]) -> StreamId {
 
 /// One stream node's listpack, read.
 struct StreamNode {
-    entries: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)>,
+    entries: Vec<(StreamId, Fields)>,
     deleted: u64,
     /// The last ID in the node, deleted or not.
     last: StreamId,
