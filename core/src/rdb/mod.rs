@@ -6,7 +6,9 @@
 //!   values are laid out as Redis's are.
 //! - `read.rs` reads versions 1 to 12: every encoding Redis has written (LZF and integer strings, linked,
 //!   ziplist, quicklist and listpack lists, intset and listpack sets, zipmap, ziplist and listpack hashes,
-//!   plain, binary-score, ziplist and listpack sorted sets, streams with consumer groups in all three layouts).
+//!   plain, binary-score, ziplist and listpack sorted sets, streams with consumer groups in all three layouts,
+//!   and Redis 7.4's hashes with field expiry, whose fields lose their expiry: the engine has none; a field
+//!   whose time has passed is left out).
 //!   Everything is validated as it is read, so corrupt input is refused with an error, never trusted.
 //! - `listpack.rs` and `compact.rs` are the compact encodings themselves.
 //!
@@ -112,8 +114,6 @@ pub enum RdbError {
     DbIndex(u64),
     /// The same key twice in one database.
     DuplicateKey(Vec<u8>),
-    /// Something this engine cannot hold.
-    Unsupported(&'static str),
 }
 
 impl fmt::Display for RdbError {
@@ -131,7 +131,6 @@ impl fmt::Display for RdbError {
             RdbError::DuplicateKey(k) => {
                 write!(f, "RDB has duplicated key '{}'", String::from_utf8_lossy(k))
             }
-            RdbError::Unsupported(what) => write!(f, "Unsupported RDB content: {what}"),
         }
     }
 }

@@ -63,6 +63,8 @@ struct Ctx<'a> {
     zset: ZSetLimits,
     max_intset: usize,
     rng: &'a mut Rng,
+    /// The time loaded hash fields' expiry is judged against.
+    now: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -73,6 +75,7 @@ impl<'a> Ctx<'a> {
             zset: ZSetLimits { max_entries: c.zset_max_listpack_entries, max_value: c.zset_max_listpack_value },
             max_intset: c.set_max_intset_entries.min(usize::MAX as u64) as usize,
             rng,
+            now: e.now,
         }
     }
 }
@@ -490,8 +493,42 @@ impl<'a> Reader<'a> {
             TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
                 return self.stream(t).map(|s| Some(Value::Stream(s.into())));
             }
-            TYPE_HASH_METADATA_PRE_GA | TYPE_HASH_LISTPACK_EX_PRE_GA | TYPE_HASH_METADATA | TYPE_HASH_LISTPACK_EX => {
-                return Err(RdbError::Unsupported("hash fields with expiry (Redis 7.4)"));
+            // Redis 7.4's hashes with field expiry. The engine has no field expiry: a field whose time has
+            // passed is left out, the others are kept without theirs.
+            TYPE_HASH_METADATA_PRE_GA | TYPE_HASH_METADATA => {
+                // 7.4 writes each time relative to the smallest (plus one, 0 meaning none); its release
+                // candidates wrote absolute times without the base.
+                let base = if t == TYPE_HASH_METADATA { Some(self.millis()?) } else { None };
+                let n = self.count()?;
+                let mut pairs = Vec::new();
+                for _ in 0..n {
+                    let ttl = self.len()?;
+                    let expire_at = match base {
+                        Some(b) if ttl != 0 => ttl.wrapping_add(b).wrapping_sub(1),
+                        _ => ttl,
+                    };
+                    let f = self.string()?;
+                    let v = self.string()?;
+                    pairs.push((f, v, expire_at));
+                }
+                Value::Hash(build_expiring_hash(pairs, ctx.hash, ctx)?.into())
+            }
+            TYPE_HASH_LISTPACK_EX_PRE_GA | TYPE_HASH_LISTPACK_EX => {
+                if t == TYPE_HASH_LISTPACK_EX {
+                    let _smallest_expiry = self.millis()?;
+                }
+                let blob = self.string()?;
+                let els = listpack::parse(&blob).ok_or(RdbError::Corrupt("hash listpackex integrity check failed"))?;
+                if els.len() % 3 != 0 {
+                    return Err(RdbError::Corrupt("hash listpackex with a partial entry"));
+                }
+                let mut pairs = Vec::with_capacity(els.len() / 3);
+                for triple in els.chunks_exact(3) {
+                    let expire_at = triple[2].as_int().ok_or(RdbError::Corrupt("hash listpackex with a bad expiry"))?;
+                    pairs.push((triple[0].to_vec(), triple[1].to_vec(), expire_at.max(0) as u64));
+                }
+                let limits = HashLimits { max_entries: ctx.hash.max_entries, max_value: usize::MAX };
+                Value::Hash(build_expiring_hash(pairs, limits, ctx)?.into())
             }
             _ => return Err(RdbError::Corrupt("unknown RDB type")),
         };
@@ -708,6 +745,23 @@ fn build_hash(pairs: Vec<(Vec<u8>, Vec<u8>)>, limits: HashLimits, ctx: &mut Ctx)
     Ok(h)
 }
 
+/// A hash read with field expiry times (Redis 7.4): fields already expired are left out (after the duplicate
+/// check), the others kept without an expiry.
+fn build_expiring_hash(fields: Vec<(Vec<u8>, Vec<u8>, u64)>, limits: HashLimits, ctx: &mut Ctx) -> Result<Hash> {
+    let now = ctx.now;
+    let mut seen = hashbrown::HashSet::new();
+    let mut pairs = Vec::with_capacity(fields.len());
+    for (f, v, expire_at) in fields {
+        if !seen.insert(f.clone()) {
+            return Err(RdbError::Corrupt("duplicate hash fields"));
+        }
+        if expire_at == 0 || expire_at > now {
+            pairs.push((f, v));
+        }
+    }
+    build_hash(pairs, limits, ctx)
+}
+
 /// A sorted set. From a plain (unordered) form it is built as a skiplist and becomes a listpack when it fits
 /// the limits (zsetConvert after loading); from a compact form it stays a listpack unless it has more than
 /// `zset-max-listpack-entries` members. Duplicate members and NaN scores are refused.
@@ -736,6 +790,73 @@ fn build_zset(pairs: Vec<(Vec<u8>, f64)>, compact: bool, limits: ZSetLimits) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Config;
+    use alloc::vec;
+
+    fn len(n: usize) -> Vec<u8> {
+        if n < 64 {
+            vec![n as u8]
+        } else {
+            vec![0x40 | (n >> 8) as u8, n as u8]
+        }
+    }
+
+    fn string(s: &[u8]) -> Vec<u8> {
+        [len(s.len()), s.to_vec()].concat()
+    }
+
+    /// A version 12 file: one key of `t` with `body`, the checksum left 0 (not checked).
+    fn file(t: u8, key: &[u8], body: &[u8]) -> Vec<u8> {
+        let mut f = b"REDIS0012".to_vec();
+        f.extend_from_slice(&[OPCODE_SLOT_INFO, 1, 2, 3]);
+        f.push(OPCODE_FUNCTION2);
+        f.extend_from_slice(&string(b"#!lua name=lib\nredis.register_function('f', function() return 1 end)"));
+        f.push(t);
+        f.extend_from_slice(&string(key));
+        f.extend_from_slice(body);
+        f.push(OPCODE_EOF);
+        f.extend_from_slice(&[0; 8]);
+        f
+    }
+
+    fn lp(items: &[Element]) -> Vec<u8> {
+        let mut b = listpack::Builder::new();
+        for i in items {
+            b.push(*i);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn newer_types_load() {
+        let now = 1_000_000u64;
+        let mut e = Engine::new(Config::default());
+        e.tick(now);
+        // 7.2's listpack set.
+        let set = file(TYPE_SET_LISTPACK, b"s", &string(&lp(&[Element::Str(b"a"), Element::Int(7)])));
+        let loaded = load(&e, &set).expect("listpack set");
+        assert_eq!(loaded.functions_skipped, 1);
+        assert!(matches!(&loaded.keys[0].entry.value, Value::Set(s) if s.len() == 2 && s.encoding_name() == "hashtable"));
+        // 7.4's hash with field expiry, relative to the smallest: one field expired, one later, one without.
+        let base = now - 10;
+        let mut body = base.to_le_bytes().to_vec();
+        body.extend(len(3));
+        for (ttl, f, v) in [(1u64, &b"gone"[..], &b"1"[..]), (21, b"later", b"2"), (0, b"kept", b"3")] {
+            body.extend(len(ttl as usize));
+            body.extend(string(f));
+            body.extend(string(v));
+        }
+        let loaded = load(&e, &file(TYPE_HASH_METADATA, b"h", &body)).expect("hash metadata");
+        let Value::Hash(h) = &loaded.keys[0].entry.value else { panic!("not a hash") };
+        assert_eq!((h.len(), h.get(b"gone"), h.get(b"later"), h.get(b"kept")), (2, None, Some(&b"2"[..]), Some(&b"3"[..])));
+        // The listpack form: field, value, absolute expiry.
+        let mut body = 0u64.to_le_bytes().to_vec();
+        let items = [Element::Str(b"a"), Element::Str(b"x"), Element::Int(5), Element::Str(b"b"), Element::Str(b"y"), Element::Int(0)];
+        body.extend(string(&lp(&items)));
+        let loaded = load(&e, &file(TYPE_HASH_LISTPACK_EX, b"h", &body)).expect("hash listpack ex");
+        let Value::Hash(h) = &loaded.keys[0].entry.value else { panic!("not a hash") };
+        assert_eq!((h.len(), h.get(b"b")), (1, Some(&b"y"[..])));
+    }
 
     #[test]
     fn module_names_unpack() {
