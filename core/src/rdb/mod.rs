@@ -139,7 +139,8 @@ impl fmt::Display for RdbError {
 ///
 /// The engine never does I/O; a host that keeps files (redlet-server) installs a store with
 /// `Engine::set_snapshot_store`. Without one the engine keeps the last snapshot in memory, for the host to
-/// take with `Engine::take_snapshot` (the browser stores it where it likes).
+/// take with `Engine::take_snapshot` (the browser stores it where it likes). A store must be `Send`, so the
+/// engine stays `Send` for hosts that move it between threads.
 pub trait SnapshotStore {
     /// Stores a snapshot; an error makes SAVE fail and INFO report `rdb_last_bgsave_status:err`.
     fn store(&mut self, rdb: &[u8]) -> Result<(), String>;
@@ -151,7 +152,7 @@ pub trait SnapshotStore {
 #[derive(Default)]
 pub struct Persistence {
     /// The host's storage; `None` keeps snapshots in `snapshot`.
-    pub(crate) store: Option<Box<dyn SnapshotStore>>,
+    pub(crate) store: Option<Box<dyn SnapshotStore + Send>>,
     /// The last snapshot, when there is no store.
     pub(crate) snapshot: Option<Vec<u8>>,
     /// Unix ms of the last successful save; `None` until one happens (LASTSAVE then says the start time).
@@ -207,7 +208,7 @@ impl Engine {
     }
 
     /// Installs the snapshot's storage: SAVE and friends call it, DEBUG RELOAD reads from it.
-    pub fn set_snapshot_store(&mut self, store: Box<dyn SnapshotStore>) {
+    pub fn set_snapshot_store(&mut self, store: Box<dyn SnapshotStore + Send>) {
         self.persistence.store = Some(store);
     }
 
@@ -306,15 +307,16 @@ mod tests {
     use super::*;
     use crate::reply::Reply;
     use crate::Config;
-    use alloc::rc::Rc;
-    use core::cell::RefCell;
+    use std::sync::{Arc, Mutex};
+
+    type Kept = Arc<Mutex<(Vec<Vec<u8>>, bool)>>;
 
     /// A store that keeps what it was given, or fails.
-    struct Shared(Rc<RefCell<(Vec<Vec<u8>>, bool)>>);
+    struct Shared(Kept);
 
     impl SnapshotStore for Shared {
         fn store(&mut self, rdb: &[u8]) -> Result<(), String> {
-            let mut s = self.0.borrow_mut();
+            let mut s = self.0.lock().map_err(|_| String::from("poisoned"))?;
             if s.1 {
                 return Err("disk full".into());
             }
@@ -322,7 +324,7 @@ mod tests {
             Ok(())
         }
         fn fetch(&mut self) -> Result<Option<Vec<u8>>, String> {
-            Ok(self.0.borrow().0.last().cloned())
+            Ok(self.0.lock().ok().and_then(|s| s.0.last().cloned()))
         }
     }
 
@@ -337,24 +339,32 @@ mod tests {
     }
 
     #[test]
+    fn the_engine_stays_send_with_a_store() {
+        fn send<T: Send>() {}
+        send::<Engine>();
+    }
+
+    #[test]
     fn save_goes_to_the_store_and_a_failure_shows() {
         let mut e = Engine::new(Config::default());
         let c = e.connect(1_000);
-        let state = Rc::new(RefCell::new((Vec::new(), false)));
+        let state: Kept = Arc::new(Mutex::new((Vec::new(), false)));
         e.set_snapshot_store(Box::new(Shared(state.clone())));
         e.run_line(c, "SET a 1", 1_000);
         assert_eq!(e.run_line(c, "SAVE", 2_000), Some(Reply::ok()));
-        assert_eq!(state.borrow().0.len(), 1);
+        assert_eq!(state.lock().map(|s| s.0.len()).unwrap_or(0), 1);
         assert_eq!(info_field(&mut e, c, "rdb_changes_since_last_save"), "0");
         assert_eq!(e.run_line(c, "LASTSAVE", 3_000), Some(Reply::Integer(2)));
-        state.borrow_mut().1 = true;
+        if let Ok(mut s) = state.lock() {
+            s.1 = true;
+        }
         e.run_line(c, "SET b 2", 3_000);
         assert_eq!(e.run_line(c, "SAVE", 3_000), Some(Reply::Error(crate::Error::other("ERR"))));
         assert_eq!(info_field(&mut e, c, "rdb_last_bgsave_status"), "err");
         assert_eq!(info_field(&mut e, c, "rdb_changes_since_last_save"), "1");
         // The snapshot the store kept loads into a fresh engine.
         let mut f = Engine::new(Config::default());
-        let bytes = state.borrow().0.first().cloned().unwrap_or_default();
+        let bytes = state.lock().ok().and_then(|s| s.0.first().cloned()).unwrap_or_default();
         assert!(f.load_rdb(&bytes).is_ok());
         assert_eq!(f.db(0).len(), 1);
     }
