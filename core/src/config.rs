@@ -54,6 +54,11 @@ pub struct Config {
     pub requirepass: Vec<u8>,
     /// `dir`: the host's working directory for RDB/AOF files (redlet-server's `--dir`); empty in the browser.
     pub dir: String,
+    /// `dbfilename`: the snapshot's file name in `dir`, for the host that writes it (`--dbfilename`).
+    pub dbfilename: String,
+    /// `enable-debug-command`: `no` (Redis's default: DEBUG is refused), `yes`, or `local` (the host decides
+    /// what is local; the engine treats it as `yes`). Set only at start.
+    pub enable_debug_command: String,
 }
 
 impl Default for Config {
@@ -81,6 +86,8 @@ impl Default for Config {
             hll_sparse_max_bytes: 3000,
             requirepass: Vec::new(),
             dir: String::new(),
+            dbfilename: String::from("dump.rdb"),
+            enable_debug_command: String::from("no"),
         }
     }
 }
@@ -213,6 +220,28 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.databases.to_string(),
         set: |c, v| {
             c.databases = int_in(v, 1, i32::MAX as i64)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "dbfilename",
+        immutable: false,
+        get: |c| c.dbfilename.clone(),
+        // A protected config in Redis 7.0 (`enable-protected-configs no`): CONFIG SET refuses it.
+        set: |_, _| Err(String::from("can't set protected config")),
+    },
+    Param {
+        name: "dir",
+        immutable: false,
+        get: |c| c.dir.clone(),
+        set: |_, _| Err(String::from("can't set protected config")),
+    },
+    Param {
+        name: "enable-debug-command",
+        immutable: true,
+        get: |c| c.enable_debug_command.clone(),
+        set: |c, v| {
+            c.enable_debug_command = String::from(one_of(v, &["no", "yes", "local"])?);
             Ok(())
         },
     },
@@ -479,7 +508,7 @@ pub fn parse_memory(v: &[u8]) -> Option<u64> {
 }
 
 /// Parses `save`: space-separated pairs of seconds (at least 1) and changes (at least 0), or nothing.
-fn parse_save(v: &[u8]) -> Option<Vec<(i64, i64)>> {
+pub fn parse_save(v: &[u8]) -> Option<Vec<(i64, i64)>> {
     if v.is_empty() {
         return Some(Vec::new());
     }

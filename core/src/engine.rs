@@ -127,6 +127,8 @@ pub struct Engine {
     pub multi: Multi,
     /// Keyspace events logged for a host (`capture_events`) and the `new`-event bookkeeping; see `crate::notify`.
     pub(crate) events: Events,
+    /// Snapshots: where SAVE writes, LASTSAVE and INFO persistence; see `crate::rdb`.
+    pub persistence: crate::rdb::Persistence,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -163,6 +165,7 @@ impl Engine {
             pubsub: PubSub::default(),
             multi: Multi::default(),
             events: Events::default(),
+            persistence: crate::rdb::Persistence::new(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -411,6 +414,7 @@ impl Engine {
         for dbi in 0..self.dbs.len() {
             self.active_expire_db(dbi);
         }
+        self.save_if_due();
     }
 
     /// Pushes for clients (pub/sub messages, replies of unblocked clients), oldest first.

@@ -14,6 +14,13 @@ pub struct Options {
     pub requirepass: Option<Vec<u8>>,
     pub maxmemory: Option<u64>,
     pub dir: Option<String>,
+    /// The snapshot's file name inside `dir` (Redis's `dbfilename`).
+    pub dbfilename: String,
+    /// Save points as (seconds, changes); none unless given (`--save "3600 1 300 100 60 10000"` is Redis's
+    /// built-in default), so a server started for a test writes no file by itself.
+    pub save: Vec<(i64, i64)>,
+    /// `enable-debug-command`: `no` (the default, as Redis), `yes` or `local`.
+    pub enable_debug_command: String,
     pub maxclients: usize,
     pub output_limit: OutputLimit,
 }
@@ -46,6 +53,9 @@ impl Default for Options {
             requirepass: None,
             maxmemory: None,
             dir: None,
+            dbfilename: "dump.rdb".into(),
+            save: Vec::new(),
+            enable_debug_command: "no".into(),
             maxclients: DEFAULT_MAXCLIENTS,
             output_limit: OutputLimit::default(),
         }
@@ -71,13 +81,16 @@ impl fmt::Display for CliError {
 
 pub const USAGE: &str = "\
 Usage: redlet-server [--port PORT] [--bind ADDR [ADDR ...]] [--requirepass PASS]
-                     [--maxmemory BYTES|100mb] [--dir DIR] [--maxclients N]
+                     [--maxmemory BYTES|100mb] [--dir DIR] [--dbfilename NAME] [--save 'SECS CHANGES ...']
+                     [--enable-debug-command no|yes|local] [--maxclients N]
                      [--client-output-buffer-limit 'normal HARD SOFT SECONDS']
        redlet-server --version | --help
 
 A Redis 7.0-compatible server over the Redlet engine. Listens on 127.0.0.1:6379 unless told otherwise.
 Memory values take Redis's units: b, k (1000), kb (1024), m, mb, g, gb.
 Port 0 picks a free port; the ready line says which.
+The snapshot DIR/NAME (dump.rdb in the working directory by default) is loaded at start when it exists, and
+written by SAVE, BGSAVE, SHUTDOWN and the save points (none unless --save gives them; --save '' clears).
 ";
 
 /// Parses the arguments after the program name.
@@ -131,6 +144,32 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 o.maxmemory = Some(parse_memory(&v).ok_or_else(|| CliError(format!("invalid memory value '{v}'")))?);
             }
             "--dir" => o.dir = Some(value()?),
+            "--dbfilename" => {
+                let v = value()?;
+                // As Redis's isValidDBfilename: a name, not a path.
+                if v.is_empty() || v.contains('/') {
+                    return Err(CliError(format!("dbfilename can't be a path, just a filename: '{v}'")));
+                }
+                o.dbfilename = v;
+            }
+            "--save" => {
+                let v = value()?;
+                let points = redlet_core::config::parse_save(v.as_bytes())
+                    .ok_or_else(|| CliError(format!("invalid save parameters '{v}'")))?;
+                // `--save ''` clears; each other `--save` adds its points, as repeated `save` lines in redis.conf.
+                if points.is_empty() {
+                    o.save.clear();
+                } else {
+                    o.save.extend(points);
+                }
+            }
+            "--enable-debug-command" => {
+                let v = value()?.to_ascii_lowercase();
+                if !matches!(v.as_str(), "no" | "yes" | "local") {
+                    return Err(CliError(format!("invalid enable-debug-command '{v}' (no, yes or local)")));
+                }
+                o.enable_debug_command = v;
+            }
             "--maxclients" => {
                 let v = value()?;
                 o.maxclients = v.parse().ok().filter(|&n| n >= 1).ok_or_else(|| CliError(format!("invalid maxclients '{v}'")))?;

@@ -7,8 +7,9 @@
 //! ```
 //!
 //! `cli.rs` reads the flags (redis-server's spelling: `--port`, `--bind`, `--requirepass`, `--maxmemory`, `--dir`,
-//! `--maxclients`, `--client-output-buffer-limit`); `server.rs` is the single-threaded event loop that owns the
-//! engine. SIGINT and SIGTERM stop it cleanly.
+//! `--dbfilename`, `--save`, `--enable-debug-command`, `--maxclients`, `--client-output-buffer-limit`);
+//! `server.rs` is the single-threaded event loop that owns the engine; `persist.rs` keeps its snapshots in a
+//! file. SIGINT and SIGTERM stop it cleanly (saving first when save points are configured, as Redis does).
 #![forbid(unsafe_code)]
 
 /// A line on stderr; a closed stderr is not worth a panic.
@@ -20,6 +21,7 @@ macro_rules! log {
 }
 
 mod cli;
+mod persist;
 mod server;
 
 use std::io::Write;

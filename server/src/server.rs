@@ -16,6 +16,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
 use crate::cli::{Options, OutputLimit};
+use crate::persist::FileStore;
 use redlet_core::resp::{parse_command, Limits};
 
 const SIGNALS: Token = Token(usize::MAX - 1);
@@ -121,11 +122,22 @@ impl Server {
             config.requirepass = p.clone();
         }
         config.dir = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+        config.dbfilename = opts.dbfilename.clone();
+        config.save = opts.save.clone();
+        config.enable_debug_command = opts.enable_debug_command.clone();
+        let mut engine = Engine::new(config);
+        // The snapshot is loaded before the first client is accepted, as redis-server loads before serving.
+        let store = FileStore::new(&opts.dbfilename);
+        engine.tick(now_ms());
+        if let Some(keys) = store.load_into(&mut engine).map_err(io::Error::other)? {
+            log!("DB loaded from disk: {keys} keys");
+        }
+        engine.set_snapshot_store(Box::new(store));
         Ok(Server {
             poll,
             listeners,
             signals,
-            engine: Engine::new(config),
+            engine,
             conns: Vec::new(),
             free: Vec::new(),
             by_id: HashMap::new(),
@@ -191,6 +203,16 @@ impl Server {
             self.run_unblocked();
             if std::mem::take(&mut self.check_closing) {
                 self.check_clients();
+            }
+            if shutdown {
+                // SIGINT/SIGTERM: Redis saves first when save points are configured (prepareForShutdown).
+                if !self.engine.config.save.is_empty() {
+                    let _ = self.engine.save_snapshot(redlet_core::rdb::Format::V9);
+                }
+            }
+            if self.engine.shutdown_requested() {
+                // SHUTDOWN already saved; Redis exits without answering it.
+                return Ok(());
             }
             self.flush_all();
             if shutdown {

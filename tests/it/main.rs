@@ -3,6 +3,7 @@
 mod console;
 mod diff;
 mod prop;
+mod rdb;
 mod redis;
 mod server;
 mod tutorials;

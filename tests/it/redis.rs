@@ -22,12 +22,18 @@ pub fn required() -> bool {
 impl RedisServer {
     /// Starts `redis-server` without persistence; `None` when the binary is not installed.
     pub fn start() -> Option<RedisServer> {
+        RedisServer::start_in(TempDir::new(), &[])
+    }
+
+    /// Starts `redis-server` with `dir` as its directory (where SAVE writes and from which it loads `dump.rdb`)
+    /// and `extra` options after the defaults.
+    pub fn start_in(dir: TempDir, extra: &[&str]) -> Option<RedisServer> {
         let bin = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
         let port = free_port();
-        let dir = TempDir::new();
         let child = Command::new(&bin)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--dir", dir.path()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -47,6 +53,11 @@ impl RedisServer {
 
     pub fn connect(&self) -> std::io::Result<Conn> {
         Conn::connect(self.port)
+    }
+
+    /// The server's directory (`--dir`).
+    pub fn dir(&self) -> &std::path::Path {
+        &self._dir.0
     }
 }
 
@@ -123,17 +134,19 @@ fn free_port() -> u16 {
 }
 
 /// A scratch directory removed on drop (redis-server wants a --dir even without persistence).
-struct TempDir(std::path::PathBuf);
+pub struct TempDir(pub std::path::PathBuf);
 
 impl TempDir {
-    fn new() -> TempDir {
+    pub fn new() -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("redlet-redis-{}-{stamp}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("redlet-redis-{}-{stamp}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)
     }
 
-    fn path(&self) -> &str {
+    pub fn path(&self) -> &str {
         self.0.to_str().unwrap_or(".")
     }
 }

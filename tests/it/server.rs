@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::redis::{encode_command, required, Conn, RedisServer};
+use crate::redis::{encode_command, required, Conn, RedisServer, TempDir};
 
 /// A `redlet-server` child process on a free loopback port, stopped on drop.
 pub struct RedletServer {
@@ -18,6 +18,8 @@ pub struct RedletServer {
     pub port: u16,
     /// Kept open so the server's last lines (on shutdown) have somewhere to go.
     stdout: BufReader<ChildStdout>,
+    /// The server's `--dir` unless the caller gave one: a SAVE in a case file lands there, not in the tree.
+    _dir: Option<TempDir>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -62,8 +64,10 @@ impl RedletServer {
     /// Starts the server on port 0 and learns the port it got from its ready line (no race for a free port).
     pub fn start_with(extra: &[&str]) -> RedletServer {
         let stderr = if std::env::var("REDLET_SERVER_LOG").is_ok() { Stdio::inherit() } else { Stdio::null() };
+        let dir = (!extra.contains(&"--dir")).then(TempDir::new);
         let mut child = Command::new(server_bin())
             .args(["--port", "0"])
+            .args(dir.iter().flat_map(|d| ["--dir", d.path()]))
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -79,7 +83,7 @@ impl RedletServer {
             .and_then(|addr| addr.rsplit(':').next())
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from redlet-server: {line:?}"));
-        RedletServer { child, port, stdout }
+        RedletServer { child, port, stdout, _dir: dir }
     }
 
     pub fn pid(&self) -> u32 {
@@ -91,7 +95,7 @@ impl RedletServer {
     }
 
     /// Sends SIGTERM and waits: the exit status and what the server printed after its ready line.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
         let deadline = Instant::now() + Duration::from_secs(10);

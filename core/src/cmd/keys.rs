@@ -42,6 +42,8 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("object|idletime", object_idletime),
     ("object|refcount", object_refcount),
     ("object|help", object_help),
+    ("dump", dump),
+    ("restore", restore),
 ];
 
 
@@ -560,6 +562,81 @@ fn copy(e: &mut Engine, c: &Ctx) -> Reply {
     e.dirty += 1;
     notify(e, notify::GENERIC, "copy_to", dst, dst_db);
     Reply::Integer(1)
+}
+
+/// DUMP key
+fn dump(e: &mut Engine, c: &Ctx) -> Reply {
+    match e.lookup_read(c.db, c.arg(1)) {
+        Some(entry) => Reply::Bulk(crate::rdb::dump_value(&entry.value)),
+        None => Reply::Nil,
+    }
+}
+
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+fn restore(e: &mut Engine, c: &Ctx) -> Reply {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq): (Option<u64>, Option<u8>) = (None, None);
+    let mut j = 4;
+    while j < c.argc() {
+        let arg = c.arg(j);
+        let more = j + 1 < c.argc();
+        if eq_ic(arg, "replace") {
+            replace = true;
+        } else if eq_ic(arg, "absttl") {
+            absttl = true;
+        } else if eq_ic(arg, "idletime") && more && freq.is_none() {
+            let Some(v) = parse_i64(c.arg(j + 1)) else { return Error::NotInteger.into() };
+            if v < 0 {
+                return Error::other("ERR Invalid IDLETIME value, must be >= 0").into();
+            }
+            idle = Some(v as u64);
+            j += 1;
+        } else if eq_ic(arg, "freq") && more && idle.is_none() {
+            let Some(v) = parse_i64(c.arg(j + 1)) else { return Error::NotInteger.into() };
+            if !(0..=255).contains(&v) {
+                return Error::other("ERR Invalid FREQ value, must be >= 0 and <= 255").into();
+            }
+            freq = Some(v as u8);
+            j += 1;
+        } else {
+            return Error::Syntax.into();
+        }
+        j += 1;
+    }
+    let key = c.arg(1);
+    if !replace && e.lookup_write(c.db, key).is_some() {
+        return Error::other("BUSYKEY Target key name already exists.").into();
+    }
+    let Some(ttl) = parse_i64(c.arg(2)) else { return Error::NotInteger.into() };
+    if ttl < 0 {
+        return Error::other("ERR Invalid TTL value, must be >= 0").into();
+    }
+    let value = match crate::rdb::restore_value(e, c.arg(3)) {
+        Ok(v) => v,
+        Err(crate::rdb::RestoreError::VersionOrChecksum) => {
+            return Error::other("ERR DUMP payload version or checksum are wrong").into()
+        }
+        Err(crate::rdb::RestoreError::BadData) => return Error::other("ERR Bad data format").into(),
+    };
+    let now = e.now;
+    let deleted = replace && e.db_mut(c.db).remove(key).is_some();
+    let when = if ttl != 0 && !absttl { ttl.saturating_add(now as i64) } else { ttl };
+    // A time already past: the value is not added (a replaced key is just gone), as checkAlreadyExpired.
+    if when != 0 && when <= now as i64 {
+        if deleted {
+            e.dirty += 1;
+        }
+        return Reply::ok();
+    }
+    let mut entry = Entry::new(value, now);
+    crate::rdb::apply_lru_lfu(&mut entry, e.lfu_policy(), freq, idle, now);
+    let db = e.db_mut(c.db);
+    db.set(key, entry);
+    if when != 0 {
+        db.set_expire(key, when as u64);
+    }
+    e.dirty += 1;
+    Reply::ok()
 }
 
 /// OBJECT's lookup (objectCommandLookup): NOTOUCH, so asking about a key does not change its idle time.

@@ -1,5 +1,5 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, COMMAND, CONFIG
-//! (Redis's server.c, db.c and config.c).
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, COMMAND, CONFIG, and persistence: SAVE,
+//! BGSAVE, LASTSAVE, SHUTDOWN, DEBUG RELOAD (Redis's server.c, db.c, config.c, rdb.c and debug.c).
 
 use alloc::format;
 use alloc::string::String;
@@ -13,6 +13,7 @@ use crate::config::{self, Config};
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::glob::string_match;
+use crate::rdb::Format;
 use crate::reply::Reply;
 use crate::table::{self, Arg, BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::util::{eq_ic, parse_i64, Rng};
@@ -38,6 +39,11 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("config|resetstat", config_resetstat),
     ("config|rewrite", config_rewrite),
     ("config|help", config_help),
+    ("save", save),
+    ("bgsave", bgsave),
+    ("lastsave", lastsave),
+    ("shutdown", shutdown),
+    ("debug", debug),
 ];
 
 /// DBSIZE
@@ -77,6 +83,10 @@ fn flushall(e: &mut Engine, c: &Ctx) -> Reply {
     }
     for dbi in 0..e.dbs.len() {
         flush_db(e, dbi);
+    }
+    // With save points configured, Redis writes the now empty dataset at once (flushAllDataAndResetRDB).
+    if !e.config.save.is_empty() {
+        let _ = e.save_snapshot(Format::V9);
     }
     Reply::ok()
 }
@@ -367,14 +377,14 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "current_save_keys_total" => 0,
                 "rdb_changes_since_last_save" => e.dirty,
                 "rdb_bgsave_in_progress" => 0,
-                "rdb_last_save_time" => e.started_ms / 1000,
-                "rdb_last_bgsave_status" => "ok",
-                "rdb_last_bgsave_time_sec" => -1,
+                "rdb_last_save_time" => last_save_secs(e),
+                "rdb_last_bgsave_status" => if e.persistence.last_save_ok { "ok" } else { "err" },
+                "rdb_last_bgsave_time_sec" => if e.persistence.bgsaved { 0 } else { -1 },
                 "rdb_current_bgsave_time_sec" => -1,
-                "rdb_saves" => 0,
+                "rdb_saves" => e.persistence.saves,
                 "rdb_last_cow_size" => 0,
-                "rdb_last_load_keys_expired" => 0,
-                "rdb_last_load_keys_loaded" => 0,
+                "rdb_last_load_keys_expired" => e.persistence.last_load_keys_expired,
+                "rdb_last_load_keys_loaded" => e.persistence.last_load_keys_loaded,
                 "aof_enabled" => cfg.appendonly as u8,
                 "aof_rewrite_in_progress" => 0,
                 "aof_rewrite_scheduled" => 0,
@@ -1102,6 +1112,134 @@ fn config_help(_e: &mut Engine, _c: &Ctx) -> Reply {
         "HELP",
         "    Prints this help.",
     ])
+}
+
+/// Unix seconds of the last successful save, or of the start when there was none (Redis's `lastsave`).
+fn last_save_secs(e: &Engine) -> u64 {
+    e.persistence.last_save_ms.unwrap_or(e.started_ms) / 1000
+}
+
+/// SAVE
+fn save(e: &mut Engine, _c: &Ctx) -> Reply {
+    e.persistence.saves += 1;
+    match e.save_snapshot(Format::V9) {
+        Ok(()) => Reply::ok(),
+        // Redis's shared.err: the details go to the log (the host's store reports them).
+        Err(_) => Error::other("ERR").into(),
+    }
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(e: &mut Engine, c: &Ctx) -> Reply {
+    if c.argc() > 1 && !(c.argc() == 2 && eq_ic(c.arg(1), "schedule")) {
+        return Error::Syntax.into();
+    }
+    // Redis cannot fork inside EXEC, so there it only schedules; the engine keeps that reply, and `tick` saves.
+    if e.multi.transactions.get(&c.client).is_some_and(|tx| tx.executing) {
+        e.persistence.bgsave_scheduled = true;
+        return Reply::status("Background saving scheduled");
+    }
+    // The snapshot is made at once; a failure to store it shows in INFO, as a failed child's would.
+    e.bgsave();
+    Reply::status("Background saving started")
+}
+
+/// LASTSAVE
+fn lastsave(e: &mut Engine, _c: &Ctx) -> Reply {
+    Reply::Integer(last_save_secs(e) as i64)
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+///
+/// Saves when asked or when save points are configured (unless NOSAVE), then asks the host to stop
+/// (`Engine::shutdown_requested`): Redis exits without a reply, and so does redlet-server; a host that keeps
+/// running (the browser) gets `OK`.
+fn shutdown(e: &mut Engine, c: &Ctx) -> Reply {
+    let (mut nosave, mut save, mut force, mut abort, mut flags) = (false, false, false, false, false);
+    for i in 1..c.argc() {
+        let a = c.arg(i);
+        if eq_ic(a, "nosave") {
+            nosave = true;
+        } else if eq_ic(a, "save") {
+            save = true;
+        } else if eq_ic(a, "now") {
+        } else if eq_ic(a, "force") {
+            force = true;
+        } else if eq_ic(a, "abort") {
+            abort = true;
+            continue;
+        } else {
+            return Error::Syntax.into();
+        }
+        flags = true;
+    }
+    if (abort && flags) || (nosave && save) {
+        return Error::Syntax.into();
+    }
+    if abort {
+        return Error::other("ERR No shutdown in progress.").into();
+    }
+    if (save || (!nosave && !e.config.save.is_empty())) && e.save_snapshot(Format::V9).is_err() && !force {
+        return Error::other("ERR Errors trying to SHUTDOWN. Check logs.").into();
+    }
+    e.persistence.shutdown_requested = true;
+    Reply::ok()
+}
+
+/// DEBUG subcommand [arg ...]: only RELOAD, and only where `enable-debug-command` allows DEBUG at all
+/// (Redis 7.0 refuses it by default).
+fn debug(e: &mut Engine, c: &Ctx) -> Reply {
+    let allowed = match e.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => e.client(c.client).is_some_and(|cl| cl.addr.starts_with("127.0.0.1:") || cl.addr.starts_with("[::1]:")),
+        _ => false,
+    };
+    if !allowed {
+        return Error::other(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        )
+        .into();
+    }
+    if eq_ic(c.arg(1), "reload") {
+        return debug_reload(e, c);
+    }
+    Error::SubcommandSyntax { sub: crate::error::lossy(c.arg(1), 128), container: String::from("DEBUG") }.into()
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves a snapshot (version 10, so streams keep every counter), then
+/// loads it back in place of the dataset. Parsed completely before anything is replaced: a snapshot that does
+/// not load changes nothing.
+fn debug_reload(e: &mut Engine, c: &Ctx) -> Reply {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for i in 2..c.argc() {
+        let a = c.arg(i);
+        if eq_ic(a, "merge") {
+            merge = true;
+        } else if eq_ic(a, "noflush") {
+            flush = false;
+        } else if eq_ic(a, "nosave") {
+            save = false;
+        } else {
+            return Error::other("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.").into();
+        }
+    }
+    if save && e.save_snapshot(Format::V10).is_err() {
+        return Error::other("ERR").into();
+    }
+    let failed = || Error::other("ERR Error trying to load the RDB dump").into();
+    let Ok(Some(bytes)) = e.fetch_snapshot() else { return failed() };
+    let Ok(loaded) = crate::rdb::load(e, &bytes) else { return failed() };
+    if flush {
+        e.install(loaded);
+    } else {
+        // Without MERGE a key already present is an error (Redis stops on it); with it the file's value wins.
+        let clash = loaded.keys.iter().any(|k| e.db(k.db).keys.contains_key(&k.key));
+        if clash && !merge {
+            return failed();
+        }
+        e.merge(loaded);
+    }
+    Reply::ok()
 }
 
 #[cfg(test)]

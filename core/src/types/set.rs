@@ -120,6 +120,11 @@ impl Set {
         Set { repr: Repr::Ints(Vec::new()), member_bytes: 0 }
     }
 
+    /// An empty set in the hash-table encoding (an RDB set too large for an intset).
+    pub fn new_hashtable() -> Set {
+        Set { repr: Repr::Table(Dict::new(TABLE_SEED)), member_bytes: 0 }
+    }
+
     /// An empty set in the encoding Redis's `setTypeCreate` picks for a set whose first member is `first`:
     /// an intset when it is an integer, a hash table otherwise.
     pub fn for_first_member(first: &[u8]) -> Set {

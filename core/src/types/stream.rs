@@ -377,6 +377,18 @@ impl Stream {
         deleted
     }
 
+    /// The nodes in order, each as its master ID and its master entry's field names: how RDB writing groups
+    /// the entries into listpacks.
+    pub fn node_masters(&self) -> impl Iterator<Item = (StreamId, &[Vec<u8>])> + '_ {
+        self.nodes.iter().map(|(id, n)| (*id, n.master_fields.as_slice()))
+    }
+
+    /// Adds a node read from an RDB file, with the counts and listpack size it had there; the caller inserts
+    /// its live entries into `entries`.
+    pub fn push_loaded_node(&mut self, master: StreamId, live: u64, deleted: u64, last: StreamId, bytes: usize, master_fields: Vec<Vec<u8>>) {
+        self.nodes.insert(master, Node { live, deleted, last, bytes, master_fields });
+    }
+
     /// How many keys the radix tree of nodes has.
     pub fn rax_keys(&self) -> usize {
         self.nodes.len()
