@@ -347,22 +347,25 @@ pub fn inspection_to_js(inspection: Option<&Inspection>) -> JsValue {
     let Some(inspection) = inspection else { return JsValue::NULL };
     let obj = key_info_object(&inspection.info);
     match &inspection.view {
-        View::Str { bytes, int } => {
+        View::Str { bytes, int, hll } => {
             set(&obj, "value", &bytes_to_js(bytes));
+            // The raw bytes as well, for drawing a bitmap whatever the text is.
+            set(&obj, "bytes", &bytes_to_uint8array(bytes));
             set(&obj, "length", &JsValue::from_f64(bytes.len() as f64));
             set(&obj, "int", &int.map_or(JsValue::NULL, int_to_js));
+            set(&obj, "estimate", &hll.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)));
         }
-        View::List { items } => {
+        View::List { items, len } => {
             let array: Array = items.iter().map(|b| bytes_to_js(b)).collect();
-            set(&obj, "length", &JsValue::from_f64(items.len() as f64));
+            set(&obj, "length", &JsValue::from_f64(*len as f64));
             set(&obj, "value", &array);
         }
-        View::Set { members } => {
+        View::Set { members, len } => {
             let array: Array = members.iter().map(|b| bytes_to_js(b)).collect();
-            set(&obj, "length", &JsValue::from_f64(members.len() as f64));
+            set(&obj, "length", &JsValue::from_f64(*len as f64));
             set(&obj, "value", &array);
         }
-        View::Hash { fields } => {
+        View::Hash { fields, len } => {
             let array: Array = fields
                 .iter()
                 .map(|(f, v)| {
@@ -372,10 +375,10 @@ pub fn inspection_to_js(inspection: Option<&Inspection>) -> JsValue {
                     JsValue::from(entry)
                 })
                 .collect();
-            set(&obj, "length", &JsValue::from_f64(fields.len() as f64));
+            set(&obj, "length", &JsValue::from_f64(*len as f64));
             set(&obj, "value", &array);
         }
-        View::ZSet { members } => {
+        View::ZSet { members, len } => {
             let array: Array = members
                 .iter()
                 .enumerate()
@@ -387,10 +390,60 @@ pub fn inspection_to_js(inspection: Option<&Inspection>) -> JsValue {
                     JsValue::from(entry)
                 })
                 .collect();
-            set(&obj, "length", &JsValue::from_f64(members.len() as f64));
+            set(&obj, "length", &JsValue::from_f64(*len as f64));
             set(&obj, "value", &array);
         }
-        View::Opaque => set(&obj, "value", &JsValue::NULL),
+        View::Stream { entries, len, last_id, groups } => {
+            let array: Array = entries
+                .iter()
+                .map(|e| {
+                    let entry = Object::new();
+                    set(&entry, "id", &JsValue::from_str(&e.id));
+                    let fields = Object::new();
+                    for (f, v) in &e.fields {
+                        set(&fields, &String::from_utf8_lossy(f), &bytes_to_js(v));
+                    }
+                    set(&entry, "fields", &fields);
+                    JsValue::from(entry)
+                })
+                .collect();
+            let groups: Array = groups
+                .iter()
+                .map(|g| {
+                    let group = Object::new();
+                    set(&group, "name", &bytes_to_js(&g.name));
+                    set(&group, "lastDeliveredId", &JsValue::from_str(&g.last_delivered_id));
+                    let consumers: Array = g
+                        .consumers
+                        .iter()
+                        .map(|(name, pending)| {
+                            let c = Object::new();
+                            set(&c, "name", &bytes_to_js(name));
+                            set(&c, "pending", &JsValue::from_f64(*pending as f64));
+                            JsValue::from(c)
+                        })
+                        .collect();
+                    set(&group, "consumers", &consumers);
+                    let pending: Array = g
+                        .pending
+                        .iter()
+                        .map(|(id, consumer, deliveries)| {
+                            let p = Object::new();
+                            set(&p, "id", &JsValue::from_str(id));
+                            set(&p, "consumer", &bytes_to_js(consumer));
+                            set(&p, "deliveries", &JsValue::from_f64(*deliveries as f64));
+                            JsValue::from(p)
+                        })
+                        .collect();
+                    set(&group, "pending", &pending);
+                    JsValue::from(group)
+                })
+                .collect();
+            set(&obj, "length", &JsValue::from_f64(*len as f64));
+            set(&obj, "lastId", &JsValue::from_str(last_id));
+            set(&obj, "value", &array);
+            set(&obj, "groups", &groups);
+        }
     }
     obj.into()
 }

@@ -6,6 +6,8 @@
 //! time has passed but that expiry has not removed yet is left out, as every command would see it gone.
 
 use redlet_core::glob::{matches_everything, string_match};
+use redlet_core::types::hll;
+use redlet_core::types::stream::StreamId;
 use redlet_core::util::parse_i64;
 use redlet_core::value::{Entry, Value};
 use redlet_core::{Engine, Error};
@@ -34,20 +36,42 @@ pub struct KeysPage {
 }
 
 /// A key's value as a structure suited to drawing.
+///
+/// Collections carry `len`, the number of elements the key holds; their element vectors hold at most the limit
+/// given to [`inspect_limited`] (all of them through [`inspect`]), from the head or the lowest rank.
 #[derive(Clone, Debug, PartialEq)]
 pub enum View {
-    /// A string, with the integer it holds when it is one (what INCR would work on).
-    Str { bytes: Vec<u8>, int: Option<i64> },
+    /// A string, with the integer it holds when it is one (what INCR would work on), and the estimate when it is a
+    /// HyperLogLog (what PFCOUNT would reply, computed without PFCOUNT's cache write).
+    Str { bytes: Vec<u8>, int: Option<i64>, hll: Option<u64> },
     /// A list's elements from the head (index 0) to the tail.
-    List { items: Vec<Vec<u8>> },
+    List { items: Vec<Vec<u8>>, len: usize },
     /// A set's members in the set's own order (ascending for an intset).
-    Set { members: Vec<Vec<u8>> },
+    Set { members: Vec<Vec<u8>>, len: usize },
     /// A hash's fields and values in the hash's own order.
-    Hash { fields: Vec<(Vec<u8>, Vec<u8>)> },
+    Hash { fields: Vec<(Vec<u8>, Vec<u8>)>, len: usize },
     /// A sorted set's members by rank (index = ZRANK), with their scores.
-    ZSet { members: Vec<(Vec<u8>, f64)> },
-    /// A type the engine has no implementation for yet: its type and encoding only.
-    Opaque,
+    ZSet { members: Vec<(Vec<u8>, f64)>, len: usize },
+    /// A stream's entries from the oldest, and its consumer groups.
+    Stream { entries: Vec<StreamEntry>, len: usize, last_id: String, groups: Vec<GroupView> },
+}
+
+/// One stream entry: its ID as XRANGE shows it and its field-value pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamEntry {
+    pub id: String,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// A consumer group as XINFO GROUPS and XPENDING describe it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupView {
+    pub name: Vec<u8>,
+    pub last_delivered_id: String,
+    /// Consumers with the number of entries each has pending.
+    pub consumers: Vec<(Vec<u8>, usize)>,
+    /// Pending entries (delivered, not acknowledged): ID, consumer, delivery count.
+    pub pending: Vec<(String, Vec<u8>, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -103,18 +127,51 @@ pub fn key_info(engine: &Engine, dbi: usize, key: &[u8], now: u64) -> Option<Key
 
 /// A key's value and details, `None` when it does not exist.
 pub fn inspect(engine: &Engine, dbi: usize, key: &[u8], now: u64) -> Option<Inspection> {
+    inspect_limited(engine, dbi, key, now, usize::MAX)
+}
+
+/// As [`inspect`], with at most `limit` elements of a collection (and of a stream group's pending entries), so a
+/// visualizer can draw the head of a million-element key without copying it.
+pub fn inspect_limited(engine: &Engine, dbi: usize, key: &[u8], now: u64, limit: usize) -> Option<Inspection> {
     let (entry, expires_at) = live_entry(engine, dbi, key, now)?;
     let view = match &entry.value {
-        Value::Str(s) => View::Str { bytes: s.bytes.clone(), int: parse_i64(&s.bytes) },
-        Value::List(l) => View::List { items: l.iter(false).map(<[u8]>::to_vec).collect() },
-        Value::Set(s) => View::Set { members: s.iter().map(|m| m.to_vec()).collect() },
-        Value::Hash(h) => View::Hash { fields: h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect() },
-        Value::ZSet(z) => View::ZSet { members: z.iter().map(|(m, score)| (m.to_vec(), score)).collect() },
-        // Types whose implementation has not landed yet show their details only.
-        #[allow(unreachable_patterns)]
-        _ => View::Opaque,
+        Value::Str(s) => View::Str {
+            bytes: s.bytes.clone(),
+            int: parse_i64(&s.bytes),
+            hll: if hll::is_hll(&s.bytes) { hll::count(&s.bytes).ok() } else { None },
+        },
+        Value::List(l) => View::List { items: l.iter(false).take(limit).map(<[u8]>::to_vec).collect(), len: l.len() },
+        Value::Set(s) => View::Set { members: s.iter().take(limit).map(|m| m.to_vec()).collect(), len: s.len() },
+        Value::Hash(h) => {
+            View::Hash { fields: h.iter().take(limit).map(|(f, v)| (f.to_vec(), v.to_vec())).collect(), len: h.len() }
+        }
+        Value::ZSet(z) => View::ZSet { members: z.iter().take(limit).map(|(m, score)| (m.to_vec(), score)).collect(), len: z.len() },
+        Value::Stream(st) => View::Stream {
+            entries: st.entries.iter().take(limit).map(|(id, f)| StreamEntry { id: id_text(id), fields: f.clone() }).collect(),
+            len: st.len(),
+            last_id: id_text(&st.last_id),
+            groups: st
+                .groups
+                .iter()
+                .map(|(name, g)| GroupView {
+                    name: name.clone(),
+                    last_delivered_id: id_text(&g.last_id),
+                    consumers: g.consumers.iter().map(|(c, cons)| (c.clone(), cons.pel.len())).collect(),
+                    pending: g
+                        .pel
+                        .iter()
+                        .take(limit)
+                        .map(|(id, nack)| (id_text(id), nack.consumer.clone(), nack.delivery_count))
+                        .collect(),
+                })
+                .collect(),
+        },
     };
     Some(Inspection { info: info_of(key, entry, expires_at, now), view })
+}
+
+fn id_text(id: &StreamId) -> String {
+    format!("{}-{}", id.ms, id.seq)
 }
 
 fn live_entry<'e>(engine: &'e Engine, dbi: usize, key: &[u8], now: u64) -> Option<(&'e Entry, Option<u64>)> {
@@ -219,10 +276,10 @@ mod tests {
     fn inspect_shows_a_string_and_its_integer() {
         let e = engine_with(&[&["SET", "n", "-42"], &["SET", "s", "4.5"], &["SELECT", "3"], &["SET", "other", "x"]]);
         let n = inspect(&e, 0, b"n", T0).unwrap_or_else(|| panic!("n exists"));
-        assert_eq!(n.view, View::Str { bytes: b"-42".to_vec(), int: Some(-42) });
+        assert_eq!(n.view, View::Str { bytes: b"-42".to_vec(), int: Some(-42), hll: None });
         assert_eq!(n.info.encoding, "int");
         let s = inspect(&e, 0, b"s", T0).unwrap_or_else(|| panic!("s exists"));
-        assert_eq!(s.view, View::Str { bytes: b"4.5".to_vec(), int: None });
+        assert_eq!(s.view, View::Str { bytes: b"4.5".to_vec(), int: None, hll: None });
         assert!(inspect(&e, 0, b"other", T0).is_none());
         assert!(inspect(&e, 3, b"other", T0).is_some());
         assert!(inspect(&e, 99, b"other", T0).is_none());
@@ -232,21 +289,45 @@ mod tests {
     fn inspect_shows_list_items_and_set_members_in_order() {
         let e = engine_with(&[&["RPUSH", "l", "a", "b"], &["LPUSH", "l", "z"], &["SADD", "ints", "3", "1", "2"], &["SADD", "words", "x"]]);
         let list = inspect(&e, 0, b"l", T0).unwrap_or_else(|| panic!("l exists"));
-        assert_eq!(list.view, View::List { items: vec![b"z".to_vec(), b"a".to_vec(), b"b".to_vec()] });
+        assert_eq!(list.view, View::List { items: vec![b"z".to_vec(), b"a".to_vec(), b"b".to_vec()], len: 3 });
         assert_eq!((list.info.type_name, list.info.encoding), ("list", "quicklist"));
         let ints = inspect(&e, 0, b"ints", T0).unwrap_or_else(|| panic!("ints exists"));
-        assert_eq!(ints.view, View::Set { members: vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()] });
+        assert_eq!(ints.view, View::Set { members: vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()], len: 3 });
         assert_eq!(ints.info.encoding, "intset");
         let words = inspect(&e, 0, b"words", T0).unwrap_or_else(|| panic!("words exists"));
-        assert_eq!((words.view, words.info.encoding), (View::Set { members: vec![b"x".to_vec()] }, "hashtable"));
+        assert_eq!((words.view, words.info.encoding), (View::Set { members: vec![b"x".to_vec()], len: 1 }, "hashtable"));
     }
 
     #[test]
     fn inspect_shows_hash_fields_and_zset_members_by_rank() {
         let e = engine_with(&[&["HSET", "h", "f", "v"], &["ZADD", "z", "2", "b", "1", "a", "1.5", "c"]]);
         let h = inspect(&e, 0, b"h", T0).unwrap_or_else(|| panic!("h exists"));
-        assert_eq!(h.view, View::Hash { fields: vec![(b"f".to_vec(), b"v".to_vec())] });
+        assert_eq!(h.view, View::Hash { fields: vec![(b"f".to_vec(), b"v".to_vec())], len: 1 });
         let z = inspect(&e, 0, b"z", T0).unwrap_or_else(|| panic!("z exists"));
-        assert_eq!(z.view, View::ZSet { members: vec![(b"a".to_vec(), 1.0), (b"c".to_vec(), 1.5), (b"b".to_vec(), 2.0)] });
+        assert_eq!(z.view, View::ZSet { members: vec![(b"a".to_vec(), 1.0), (b"c".to_vec(), 1.5), (b"b".to_vec(), 2.0)], len: 3 });
+    }
+
+    #[test]
+    fn inspect_shows_streams_with_groups_hll_estimates_and_limits() {
+        let e = engine_with(&[
+            &["XADD", "s", "1-1", "a", "1"],
+            &["XADD", "s", "2-0", "b", "2"],
+            &["XGROUP", "CREATE", "s", "g", "0"],
+            &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">"],
+            &["PFADD", "h", "x", "y", "z"],
+            &["RPUSH", "big", "1", "2", "3", "4", "5"],
+        ]);
+        let s = inspect(&e, 0, b"s", T0).unwrap_or_else(|| panic!("s exists"));
+        let View::Stream { entries, len, last_id, groups } = s.view else { panic!("a stream view") };
+        assert_eq!((len, last_id.as_str()), (2, "2-0"));
+        assert_eq!(entries[0], StreamEntry { id: "1-1".into(), fields: vec![(b"a".to_vec(), b"1".to_vec())] });
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].last_delivered_id, "1-1");
+        assert_eq!(groups[0].consumers, vec![(b"alice".to_vec(), 1)]);
+        assert_eq!(groups[0].pending, vec![("1-1".to_string(), b"alice".to_vec(), 1)]);
+        let h = inspect(&e, 0, b"h", T0).unwrap_or_else(|| panic!("h exists"));
+        assert!(matches!(h.view, View::Str { hll: Some(3), .. }));
+        let big = inspect_limited(&e, 0, b"big", T0, 2).unwrap_or_else(|| panic!("big exists"));
+        assert_eq!(big.view, View::List { items: vec![b"1".to_vec(), b"2".to_vec()], len: 5 });
     }
 }

@@ -11,7 +11,10 @@
 
 #[doc(hidden)]
 pub mod interop;
+pub mod help_texts;
 pub mod introspect;
+#[cfg(feature = "playground")]
+pub mod app;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -100,6 +103,10 @@ export interface StringInspection extends KeyInfo {
   length: number;
   /** The integer the string holds (what INCR works on), or null. */
   int: number | bigint | null;
+  /** The raw bytes, e.g. to draw a bitmap (GETBIT i is bit 7 - i % 8 of byte i / 8). */
+  bytes: Uint8Array;
+  /** When the string is a HyperLogLog: its estimate (what PFCOUNT replies), otherwise null. */
+  estimate: number | null;
 }
 
 export interface ListInspection extends KeyInfo {
@@ -134,12 +141,33 @@ export interface ZSetInspection extends KeyInfo {
   length: number;
 }
 
-/** A key of a type whose value this build cannot show yet (streams): its details only. */
-export interface OpaqueInspection extends KeyInfo {
-  value: null;
+export interface StreamEntry {
+  /** The entry's ID as XRANGE shows it ("1700000000000-0"). */
+  id: string;
+  fields: { [field: string]: string | Uint8Array };
 }
 
-export type Inspection = StringInspection | ListInspection | SetInspection | HashInspection | ZSetInspection | OpaqueInspection;
+export interface StreamGroup {
+  name: string | Uint8Array;
+  lastDeliveredId: string;
+  /** Consumers with the number of entries each has pending. */
+  consumers: { name: string | Uint8Array; pending: number }[];
+  /** Delivered and not yet acknowledged entries (XPENDING). */
+  pending: { id: string; consumer: string | Uint8Array; deliveries: number }[];
+}
+
+export interface StreamInspection extends KeyInfo {
+  type: "stream";
+  /** The entries from the oldest. */
+  value: StreamEntry[];
+  /** XLEN. */
+  length: number;
+  /** The last ID the stream generated (XINFO STREAM's last-generated-id). */
+  lastId: string;
+  groups: StreamGroup[];
+}
+
+export type Inspection = StringInspection | ListInspection | SetInspection | HashInspection | ZSetInspection | StreamInspection;
 "#;
 
 #[wasm_bindgen]

@@ -1,0 +1,69 @@
+//! The top bar: name, tagline, the clock, lessons, reset and the language menu.
+
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::super::browser::{now_ms, target};
+use super::super::i18n::{t, Lang, Msg};
+use super::super::state::Action;
+use super::time_control::TimeControl;
+use super::use_app;
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    pub lessons_open: bool,
+    pub embed: bool,
+    pub now: u64,
+    pub real: u64,
+    pub paused: bool,
+}
+
+#[component]
+pub fn Header(props: &HeaderProps) -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let on_lang = {
+        let dispatch = app.dispatch.clone();
+        Callback::from(move |e: Event| {
+            if let Some(code) = target::<HtmlSelectElement>(&e).map(|s| s.value()) {
+                if let Some(l) = Lang::from_code(&code) {
+                    dispatch.dispatch(Action::SetLang(l));
+                }
+            }
+        })
+    };
+    let on_lessons = {
+        let dispatch = app.dispatch.clone();
+        Callback::from(move |_| dispatch.dispatch(Action::ToggleLessons))
+    };
+    let on_reset = {
+        let dispatch = app.dispatch.clone();
+        Callback::from(move |_| dispatch.dispatch(Action::Reset { real: now_ms() }))
+    };
+    html! {
+        <header class="top">
+            <div class="brand">
+                <h1><span class="logo" aria-hidden="true">{ "◆" }</span>{ "Redlet" }</h1>
+                if !props.embed {
+                    <p class="tagline">{ t(lang, Msg::Tagline) }</p>
+                }
+            </div>
+            <TimeControl now={props.now} real={props.real} paused={props.paused} />
+            <div class="actions">
+                <button class={classes!("lessons-toggle", props.lessons_open.then_some("on"))} onclick={on_lessons}
+                        aria-pressed={props.lessons_open.to_string()}>
+                    { if props.lessons_open { t(lang, Msg::HideLessons) } else { t(lang, Msg::Lessons) } }
+                </button>
+                <button class="reset" onclick={on_reset}>{ t(lang, Msg::Reset) }</button>
+                <label class="lang">
+                    <span class="sr-only">{ t(lang, Msg::Language) }</span>
+                    <select onchange={on_lang} aria-label={t(lang, Msg::Language)}>
+                        { for Lang::ALL.iter().map(|l| html! {
+                            <option value={l.code()} selected={*l == lang} lang={l.code()}>{ l.native_name() }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+        </header>
+    }
+}

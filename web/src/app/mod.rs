@@ -1,0 +1,50 @@
+//! The playground: a yew app over the engine, built by trunk from the root `index.html`
+//! (`src/bin/playground.rs` calls [`start`]).
+//!
+//! Pure parts, tested natively: `session` (the engine, console clients and the virtual clock), `state` (the
+//! reducer), `help` (HELP, hints, completion from the command table), `i18n` (every interface string),
+//! `url` (the embedding parameters), `viz` (what changed in a key between two looks).
+//! Browser parts: `components/` (one component per file) and `browser` (storage, clock, clipboard).
+
+pub mod help;
+pub mod i18n;
+pub mod session;
+pub mod state;
+pub mod url;
+pub mod viz;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(target_arch = "wasm32")]
+mod components;
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use state::{Action, State};
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new(Rc::unwrap_or_clone(self).reduce(action))
+    }
+}
+
+/// What every component may read: the language and the way to change the state.
+#[derive(Clone, PartialEq)]
+pub struct AppContext {
+    pub lang: i18n::Lang,
+    pub dispatch: UseReducerDispatcher<State>,
+    pub session: state::SessionRef,
+}
+
+/// Mounts the playground into `#app` (replacing the loading message), or into the body.
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    browser::start();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn start() {}

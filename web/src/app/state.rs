@@ -1,0 +1,534 @@
+//! The playground's state and its reducer: consoles, the key browser's list and filter, the selected key, the
+//! clock, the language, the open lesson.
+//!
+//! `State::reduce` is pure apart from the engine it drives (`Session`, shared by `Rc<RefCell<_>>` because
+//! the engine is large and mutable): the real time comes in with each action, so the reducer is tested as
+//! plain Rust, without a browser.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use redlet_core::ClientId;
+
+use super::i18n::Lang;
+use super::session::{Out, Session};
+use crate::introspect::{self, KeyInfo, ScanArgs};
+
+/// Lines a console keeps; older ones scroll away, as a terminal's do.
+pub const SCROLLBACK: usize = 2000;
+/// History entries kept (and saved across reloads).
+pub const HISTORY: usize = 500;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsoleState {
+    /// The engine client this console speaks as.
+    pub client: ClientId,
+    /// The number the learner sees ("Client 2"), stable while the console lives.
+    pub number: usize,
+    pub lines: Rc<Vec<Out>>,
+    pub prompt: String,
+    pub blocked: bool,
+    pub subscribed: bool,
+    pub in_multi: bool,
+}
+
+/// The key browser's filter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    /// A glob pattern; text without `*?[` matches keys containing it.
+    pub pattern: String,
+    /// A TYPE name, or none for every type.
+    pub kind: Option<&'static str>,
+}
+
+impl Filter {
+    pub fn glob(&self) -> Option<Vec<u8>> {
+        let p = self.pattern.trim();
+        if p.is_empty() {
+            None
+        } else if p.contains(['*', '?', '[']) {
+            Some(p.as_bytes().to_vec())
+        } else {
+            // Escape the glob's special characters so the text is matched literally.
+            let mut g = Vec::with_capacity(p.len() + 2);
+            g.push(b'*');
+            for b in p.bytes() {
+                if b == b'\\' {
+                    g.push(b'\\');
+                }
+                g.push(b);
+            }
+            g.push(b'*');
+            Some(g)
+        }
+    }
+}
+
+/// The shared engine, compared by identity (a `Reset` makes a new one).
+#[derive(Clone)]
+pub struct SessionRef(pub Rc<RefCell<Session>>);
+
+impl PartialEq for SessionRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for SessionRef {
+    type Target = RefCell<Session>;
+
+    fn deref(&self) -> &RefCell<Session> {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct State {
+    pub session: SessionRef,
+    pub lang: Lang,
+    pub consoles: Vec<ConsoleState>,
+    /// The console that ran last (the key browser shows its database).
+    pub active: usize,
+    /// Typed lines, oldest first, shared by the consoles as redis-cli's history file is.
+    pub history: Rc<Vec<String>>,
+    pub next_number: usize,
+    /// The database the key browser lists.
+    pub db: usize,
+    pub filter: Filter,
+    /// The listed keys, filtered and sorted; `total` counts the database's keys before filtering.
+    pub keys: Rc<Vec<KeyInfo>>,
+    pub total: usize,
+    /// The earliest expiry among the listed keys: when it passes, the list is read again.
+    pub next_expiry: Option<u64>,
+    pub selected: Option<Vec<u8>>,
+    /// Bumped whenever the data may have changed: views that read the engine redraw.
+    pub version: u64,
+    /// The keys the last line named (the visualizer's "last change").
+    pub last_keys: Rc<Vec<Vec<u8>>>,
+    /// The engine's write counter when the list was last read.
+    seen_dirty: u64,
+    /// Virtual and real time at the last action.
+    pub now: u64,
+    pub real: u64,
+    pub lessons_open: bool,
+    pub lesson: Option<String>,
+    /// The compact layout for iframes (`?embed=1`).
+    pub embed: bool,
+    pub notice: Option<String>,
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        self.session == other.session
+            && self.lang == other.lang
+            && self.consoles == other.consoles
+            && self.version == other.version
+            && self.now == other.now
+            && self.selected == other.selected
+            && self.filter == other.filter
+            && self.lessons_open == other.lessons_open
+            && self.lesson == other.lesson
+            && self.active == other.active
+            && self.db == other.db
+            && self.notice == other.notice
+    }
+}
+
+pub enum Action {
+    /// A line typed (or pasted, or run from a lesson) into a console.
+    Run { console: usize, line: String, real: u64 },
+    /// The page's timer: engine ticks, TTLs count down.
+    Tick { real: u64 },
+    AddConsole { real: u64 },
+    CloseConsole { console: usize },
+    ClearConsole { console: usize },
+    /// Ctrl+C: the console's client is dropped and a fresh one takes its place (stops a BLPOP or a SUBSCRIBE).
+    Interrupt { console: usize, real: u64 },
+    SetLang(Lang),
+    Select(Option<Vec<u8>>),
+    SetPattern(String),
+    SetKind(Option<&'static str>),
+    SetDb(usize),
+    Advance { ms: u64, real: u64 },
+    Pause { real: u64 },
+    Resume { real: u64 },
+    /// Everything removed: a new engine, every console reconnected.
+    Reset { real: u64 },
+    ToggleLessons,
+    OpenLesson(Option<String>),
+    DismissNotice,
+}
+
+impl State {
+    pub fn new(session: Session, lang: Lang, history: Vec<String>, real: u64) -> State {
+        let mut state = State {
+            session: SessionRef(Rc::new(RefCell::new(session))),
+            lang,
+            consoles: Vec::new(),
+            active: 0,
+            history: Rc::new(history),
+            next_number: 1,
+            db: 0,
+            filter: Filter::default(),
+            keys: Rc::new(Vec::new()),
+            total: 0,
+            next_expiry: None,
+            selected: None,
+            version: 0,
+            last_keys: Rc::new(Vec::new()),
+            seen_dirty: 0,
+            now: 0,
+            real,
+            lessons_open: false,
+            lesson: None,
+            embed: false,
+            notice: None,
+        };
+        state.add_console(real);
+        state.refresh(real);
+        state
+    }
+
+    fn add_console(&mut self, real: u64) {
+        let client = self.session.borrow_mut().connect(real);
+        let number = self.next_number;
+        self.next_number += 1;
+        let mut console =
+            ConsoleState { client, number, lines: Rc::new(Vec::new()), prompt: String::new(), blocked: false, subscribed: false, in_multi: false };
+        self.describe(&mut console);
+        self.consoles.push(console);
+    }
+
+    fn describe(&self, console: &mut ConsoleState) {
+        let s = self.session.borrow();
+        console.prompt = s.prompt(console.client);
+        console.blocked = s.is_blocked(console.client);
+        console.subscribed = s.is_subscribed(console.client);
+        console.in_multi = s.in_multi(console.client);
+    }
+
+    /// Appends outputs to the consoles of their clients.
+    fn deliver(&mut self, outputs: Vec<(ClientId, Out)>) {
+        for (client, out) in outputs {
+            if let Some(console) = self.consoles.iter_mut().find(|c| c.client == client) {
+                let lines = Rc::make_mut(&mut console.lines);
+                lines.push(out);
+                if lines.len() > SCROLLBACK {
+                    let excess = lines.len() - SCROLLBACK;
+                    lines.drain(..excess);
+                }
+            }
+        }
+    }
+
+    fn describe_all(&mut self) {
+        let mut consoles = std::mem::take(&mut self.consoles);
+        for c in &mut consoles {
+            self.describe(c);
+        }
+        self.consoles = consoles;
+    }
+
+    /// Reads the key list again (after a write, or when a listed key's time has passed).
+    fn refresh(&mut self, real: u64) {
+        let session = self.session.borrow();
+        let now = session.now(real);
+        let engine = &session.engine;
+        let mut keys = Vec::new();
+        let mut args = ScanArgs { db: self.db, pattern: self.filter.glob(), cursor: 0, count: 1000 };
+        loop {
+            match introspect::scan(engine, &args, now) {
+                Ok(page) => {
+                    keys.extend(page.keys.into_iter().filter(|k| self.filter.kind.is_none_or(|t| t == k.type_name)));
+                    if page.cursor == 0 {
+                        break;
+                    }
+                    args.cursor = page.cursor;
+                }
+                Err(_) => break,
+            }
+        }
+        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        self.next_expiry = keys.iter().filter_map(|k| k.expires_at).min();
+        self.total = engine.dbs.get(self.db).map_or(0, |d| d.keys.len());
+        self.seen_dirty = engine.dirty;
+        self.now = now;
+        drop(session);
+        self.keys = Rc::new(keys);
+        self.version += 1;
+        if let Some(sel) = &self.selected {
+            let session = self.session.borrow();
+            if introspect::key_info(&session.engine, self.db, sel, now).is_none() && !self.last_keys.contains(sel) {
+                drop(session);
+                self.selected = None;
+            }
+        }
+    }
+
+    fn follow(&mut self, keys: &[Vec<u8>], real: u64) {
+        let session = self.session.borrow();
+        let now = session.now(real);
+        let existing = keys.iter().find(|k| introspect::key_info(&session.engine, self.db, k, now).is_some()).cloned();
+        drop(session);
+        if let Some(key) = existing {
+            self.selected = Some(key);
+        } else if let Some(first) = keys.first() {
+            // A key the command removed stays selected, so the visualizer can say it is gone.
+            if self.selected.as_ref() == Some(first) {
+                self.selected = Some(first.clone());
+            }
+        }
+    }
+
+    pub fn reduce(mut self, action: Action) -> State {
+        self.notice = None;
+        match action {
+            Action::Run { console, line, real } => {
+                let Some(c) = self.consoles.get(console) else { return self };
+                let client = c.client;
+                if !line.trim().is_empty() {
+                    let history = Rc::make_mut(&mut self.history);
+                    if history.last() != Some(&line) {
+                        history.push(line.clone());
+                    }
+                    if history.len() > HISTORY {
+                        let excess = history.len() - HISTORY;
+                        history.drain(..excess);
+                    }
+                }
+                let ran = self.session.borrow_mut().run_line(client, &line, real, self.lang);
+                self.active = console;
+                if ran.clear {
+                    if let Some(c) = self.consoles.get_mut(console) {
+                        c.lines = Rc::new(Vec::new());
+                    }
+                } else {
+                    self.deliver(ran.outputs);
+                }
+                if let (Some(fresh), Some(c)) = (ran.reconnected, self.consoles.get_mut(console)) {
+                    c.client = fresh;
+                }
+                self.describe_all();
+                let db = self.consoles.get(console).map_or(0, |c| self.session.borrow().db_of(c.client));
+                if db != self.db {
+                    self.db = db;
+                    self.selected = None;
+                }
+                self.last_keys = Rc::new(ran.keys.clone());
+                self.refresh(real);
+                self.follow(&ran.keys, real);
+            }
+            Action::Tick { real } => {
+                let pushes = self.session.borrow_mut().tick(real);
+                let had_pushes = !pushes.is_empty();
+                self.deliver(pushes);
+                if had_pushes {
+                    self.describe_all();
+                }
+                let (now, dirty) = {
+                    let s = self.session.borrow();
+                    (s.now(real), s.engine.dirty)
+                };
+                self.now = now;
+                self.real = real;
+                if had_pushes || dirty != self.seen_dirty || self.next_expiry.is_some_and(|at| now > at) {
+                    self.refresh(real);
+                }
+            }
+            Action::AddConsole { real } => {
+                self.add_console(real);
+                self.active = self.consoles.len() - 1;
+            }
+            Action::CloseConsole { console } => {
+                if self.consoles.len() > 1 && console < self.consoles.len() {
+                    let c = self.consoles.remove(console);
+                    self.session.borrow_mut().drop_client(c.client, self.real, false);
+                    self.active = self.active.min(self.consoles.len() - 1);
+                    self.describe_all();
+                }
+            }
+            Action::ClearConsole { console } => {
+                if let Some(c) = self.consoles.get_mut(console) {
+                    c.lines = Rc::new(Vec::new());
+                }
+            }
+            Action::Interrupt { console, real } => {
+                if let Some(c) = self.consoles.get(console) {
+                    let old = c.client;
+                    let fresh = self.session.borrow_mut().drop_client(old, real, true);
+                    if let (Some(fresh), Some(c)) = (fresh, self.consoles.get_mut(console)) {
+                        c.client = fresh;
+                        Rc::make_mut(&mut c.lines).push(Out::Note("^C".into()));
+                    }
+                    self.describe_all();
+                    self.refresh(real);
+                }
+            }
+            Action::SetLang(lang) => self.lang = lang,
+            Action::Select(key) => {
+                self.selected = key;
+                self.version += 1;
+            }
+            Action::SetPattern(p) => {
+                self.filter.pattern = p;
+                self.refresh(self.real);
+            }
+            Action::SetKind(k) => {
+                self.filter.kind = k;
+                self.refresh(self.real);
+            }
+            Action::SetDb(db) => {
+                if db < 16 && db != self.db {
+                    self.db = db;
+                    self.selected = None;
+                    self.refresh(self.real);
+                }
+            }
+            Action::Advance { ms, real } => {
+                self.session.borrow_mut().clock.advance(ms);
+                return self.reduce(Action::Tick { real });
+            }
+            Action::Pause { real } => {
+                self.session.borrow_mut().clock.pause(real);
+                return self.reduce(Action::Tick { real });
+            }
+            Action::Resume { real } => {
+                self.session.borrow_mut().clock.resume(real);
+                return self.reduce(Action::Tick { real });
+            }
+            Action::Reset { real } => {
+                let clock = self.session.borrow().clock;
+                let mut fresh = Session::new(real);
+                fresh.clock = clock;
+                self.session = SessionRef(Rc::new(RefCell::new(fresh)));
+                let consoles = std::mem::take(&mut self.consoles);
+                for old in consoles {
+                    let client = self.session.borrow_mut().connect(real);
+                    let mut c = ConsoleState { client, ..old };
+                    self.describe(&mut c);
+                    self.consoles.push(c);
+                }
+                self.selected = None;
+                self.db = 0;
+                self.refresh(real);
+            }
+            Action::ToggleLessons => self.lessons_open = !self.lessons_open,
+            Action::OpenLesson(slug) => {
+                self.lessons_open = true;
+                self.lesson = slug;
+            }
+            Action::DismissNotice => {}
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn state() -> State {
+        State::new(Session::new(7), Lang::En, Vec::new(), T0)
+    }
+
+    fn run(s: State, console: usize, line: &str) -> State {
+        s.reduce(Action::Run { console, line: line.into(), real: T0 })
+    }
+
+    fn last_reply(s: &State, console: usize) -> String {
+        match s.consoles[console].lines.last() {
+            Some(Out::Reply(r) | Out::Error(r) | Out::Push(r) | Out::Note(r)) => r.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn key_names(s: &State) -> Vec<String> {
+        s.keys.iter().map(|k| String::from_utf8_lossy(&k.key).into_owned()).collect()
+    }
+
+    #[test]
+    fn running_a_line_prints_it_lists_the_key_and_selects_it() {
+        let s = run(state(), 0, "RPUSH queue a b c");
+        assert_eq!(s.consoles[0].lines[0], Out::Input { prompt: "127.0.0.1:6379> ".into(), line: "RPUSH queue a b c".into() });
+        assert_eq!(last_reply(&s, 0), "(integer) 3");
+        assert_eq!(key_names(&s), ["queue"]);
+        assert_eq!(s.selected.as_deref(), Some(&b"queue"[..]));
+        assert_eq!(s.history.as_slice(), ["RPUSH queue a b c"]);
+        let v = s.version;
+        let s = run(s, 0, "GET nothing");
+        assert!(s.version > v);
+    }
+
+    #[test]
+    fn two_consoles_blpop_and_lpush() {
+        let s = state().reduce(Action::AddConsole { real: T0 });
+        assert_eq!(s.consoles.len(), 2);
+        assert_eq!(s.consoles[1].number, 2);
+        let s = run(s, 0, "BLPOP jobs 0");
+        assert!(s.consoles[0].blocked);
+        let s = run(s, 1, "LPUSH jobs resize-image");
+        assert!(!s.consoles[0].blocked);
+        assert_eq!(last_reply(&s, 0), "1) \"jobs\"\n2) \"resize-image\"");
+        assert_eq!(last_reply(&s, 1), "(integer) 1");
+    }
+
+    #[test]
+    fn interrupt_stops_a_blocked_console() {
+        let s = run(state(), 0, "BLPOP jobs 0");
+        let before = s.consoles[0].client;
+        let s = s.reduce(Action::Interrupt { console: 0, real: T0 });
+        assert!(!s.consoles[0].blocked);
+        assert_ne!(s.consoles[0].client, before);
+        assert_eq!(last_reply(&s, 0), "^C");
+    }
+
+    #[test]
+    fn the_list_follows_filters_databases_and_expiry() {
+        let mut s = state();
+        for line in ["SET user:1 a", "SET user:2 b EX 10", "HSET profile:1 name x", "SADD tags a"] {
+            s = run(s, 0, line);
+        }
+        assert_eq!(key_names(&s), ["profile:1", "tags", "user:1", "user:2"]);
+        let s = s.reduce(Action::SetPattern("user".into()));
+        assert_eq!(key_names(&s), ["user:1", "user:2"]);
+        let s = s.reduce(Action::SetPattern("*:1".into()));
+        assert_eq!(key_names(&s), ["profile:1", "user:1"]);
+        let s = s.reduce(Action::SetPattern(String::new())).reduce(Action::SetKind(Some("hash")));
+        assert_eq!(key_names(&s), ["profile:1"]);
+        let s = s.reduce(Action::SetKind(None));
+        assert_eq!(s.total, 4);
+        // Fast-forward past user:2's expiry: the list drops it without any command.
+        let s = s.reduce(Action::Advance { ms: 10_001, real: T0 });
+        assert_eq!(key_names(&s), ["profile:1", "tags", "user:1"]);
+        let s = run(s, 0, "SELECT 1");
+        assert_eq!((s.db, s.keys.len()), (1, 0));
+        assert_eq!(s.consoles[0].prompt, "127.0.0.1:6379[1]> ");
+    }
+
+    #[test]
+    fn clear_empties_the_console_and_history_skips_repeats() {
+        let s = run(run(run(state(), 0, "PING"), 0, "PING"), 0, "clear");
+        assert!(s.consoles[0].lines.is_empty());
+        assert_eq!(s.history.as_slice(), ["PING", "clear"]);
+    }
+
+    #[test]
+    fn reset_starts_over_with_the_same_consoles() {
+        let s = run(state().reduce(Action::AddConsole { real: T0 }), 0, "SET a 1");
+        let s = s.reduce(Action::Reset { real: T0 });
+        assert_eq!(s.consoles.len(), 2);
+        assert!(s.keys.is_empty());
+        let s = run(s, 1, "GET a");
+        assert_eq!(last_reply(&s, 1), "(nil)");
+    }
+
+    #[test]
+    fn a_removed_key_stays_selected_so_the_view_can_say_so() {
+        let s = run(run(state(), 0, "SET k v"), 0, "DEL k");
+        assert_eq!(s.selected.as_deref(), Some(&b"k"[..]));
+        let s = run(s, 0, "SET other v");
+        assert_eq!(s.selected.as_deref(), Some(&b"other"[..]));
+    }
+}
