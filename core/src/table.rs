@@ -255,4 +255,13 @@ mod tests {
         assert_eq!(enc.name, "object|encoding");
         assert_eq!(enc.arity, 3);
     }
+
+    /// `data/summaries.tsv` covers the whole table: one plain sentence each, short enough for HELP.
+    #[test]
+    fn every_command_has_our_summary() {
+        for c in COMMANDS.iter().flat_map(|c| core::iter::once(c).chain(c.subcommands)) {
+            let s = c.summary.unwrap_or_else(|| panic!("no summary for {}", c.name));
+            assert!(!s.is_empty() && s.chars().count() <= 90 && !s.ends_with('.'), "{}: {s:?}", c.name);
+        }
+    }
 }
