@@ -1,4 +1,4 @@
-// End to end in headless Chromium: a plain module page using the `web` build, the playground page, and the
+// End to end in headless Chromium: a plain module page using the `web` build and the
 // differential case files replayed inside wasm. Run by `./dev test` (node --test) after the wasm builds.
 
 import { test, before, after } from "node:test";
@@ -14,8 +14,6 @@ before(async () => {
     "/page.html": join(ROOT, "tests/e2e/page.html"),
     "/cases.mjs": join(ROOT, "tests/e2e/cases.mjs"),
     "/pkg/": PKG("web"),
-    "/playground/pkg/": PKG("web"),
-    "/playground/index.html": join(ROOT, "index.html"),
   });
   browser = await launchChromium();
 });
@@ -42,34 +40,6 @@ test("a plain <script type=module> page imports ./pkg/redlet_web.js and runs com
     await page.textContent("#out"),
     ["OK", "Anisul", "1", '"Anisul"', "ERR wrong number of arguments for 'get' command", "null"].join("\n"),
   );
-  assert.deepEqual(problems, []);
-  await page.close();
-});
-
-test("the playground page runs typed commands and moves time", async () => {
-  const { page, problems } = await open("/playground/index.html");
-  await page.waitForSelector("body[data-ready='1']", { timeout: 15000 });
-  for (const line of ["SET k v EX 5", "GET k", "SELECT 2"]) {
-    await page.fill("#in", line);
-    await page.press("#in", "Enter");
-  }
-  assert.equal(await page.textContent("#prompt"), "127.0.0.1:6379[2]> ");
-  const out = await page.textContent("#out");
-  assert.match(out, /127\.0\.0\.1:6379> SET k v EX 5\nOK\n127\.0\.0\.1:6379> GET k\n"v"\n/);
-  // A blocking command prints nothing until the clock times it out.
-  await page.fill("#in", "BLPOP q 1");
-  await page.press("#in", "Enter");
-  assert.match(await page.textContent("#out"), /BLPOP q 1\n$/);
-  const before = await page.evaluate(() => window.redlet.db.now());
-  await page.click("button[data-ms='10000']");
-  assert.match(await page.textContent("#out"), /BLPOP q 1\n\(nil\)\n$/);
-  const afterMs = await page.evaluate(() => window.redlet.db.now());
-  assert.ok(afterMs - before >= 10000, `${before} -> ${afterMs}`);
-  await page.fill("#in", "SELECT 0");
-  await page.press("#in", "Enter");
-  await page.fill("#in", "GET k");
-  await page.press("#in", "Enter");
-  assert.match(await page.textContent("#out"), /GET k\n\(nil\)\n$/);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -30,7 +30,7 @@ export function loadCaseFiles() {
   return out;
 }
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".png": "image/png" };
 
 /** Serves `routes` ({"/prefix/": directory or file}) on a free loopback port; resolves to {url, close}. */
 export function serve(routes) {

@@ -85,8 +85,7 @@ pub fn App(props: &AppProps) -> Html {
     let main_class = classes!(
         "panes",
         state.embed.then_some("embed"),
-        (state.consoles.len() > 1).then_some("multi"),
-        state.lessons_open.then_some("with-lessons")
+        (state.consoles.len() > 1).then_some("multi")
     );
 
     html! {

@@ -32,10 +32,6 @@ pub fn Header(props: &HeaderProps) -> Html {
             }
         })
     };
-    let on_lessons = {
-        let dispatch = app.dispatch.clone();
-        Callback::from(move |_| dispatch.dispatch(Action::ToggleLessons))
-    };
     let on_reset = {
         let dispatch = app.dispatch.clone();
         Callback::from(move |_| dispatch.dispatch(Action::Reset { real: now_ms() }))
@@ -50,10 +46,6 @@ pub fn Header(props: &HeaderProps) -> Html {
             </div>
             <TimeControl now={props.now} real={props.real} paused={props.paused} />
             <div class="actions">
-                <button class={classes!("lessons-toggle", props.lessons_open.then_some("on"))} onclick={on_lessons}
-                        aria-pressed={props.lessons_open.to_string()}>
-                    { if props.lessons_open { t(lang, Msg::HideLessons) } else { t(lang, Msg::Lessons) } }
-                </button>
                 <button class="reset" onclick={on_reset}>{ t(lang, Msg::Reset) }</button>
                 <label class="lang">
                     <span class="sr-only">{ t(lang, Msg::Language) }</span>

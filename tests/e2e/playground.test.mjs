@@ -1,0 +1,199 @@
+// The playground as trunk builds it (dist/), in headless Chromium: consoles, two clients, the key browser and
+// visualizer, time, languages (Arabic right to left), embedding, escaping. Screenshots of the main view in
+// every language go to target/screenshots/. Run by `./dev test` after `trunk build`.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, serve, launchChromium } from "./support.mjs";
+
+const SHOTS = join(ROOT, "target/screenshots");
+let server, browser;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // The built folder under a sub-path, as a course site would host it: every URL in it must be relative.
+  writeFileSync(join(ROOT, "target/embed-page.html"), `<!doctype html><html><head><meta charset="utf-8"><title>Course</title><link rel="icon" href="data:,"></head>
+<body><h1>A course page</h1><script src="courses/redis/embed.js"></script>
+<redlet-playground lang="ru" lesson="caching" run="SET greeting привет" height="500"></redlet-playground></body></html>`);
+  server = await serve({ "/courses/redis/": join(ROOT, "dist"), "/course.html": join(ROOT, "target/embed-page.html") });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(query = "", viewport = { width: 1400, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  await page.goto(`${server.url}/courses/redis/index.html${query}`);
+  await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
+  return { page, problems, close: () => context.close() };
+}
+
+const input = (n = 1) => `.console[data-client='${n}'] input.line`;
+const screen = (n = 1) => `.console[data-client='${n}'] .screen`;
+
+/** A console's transcript as lines: prompt and command, then each reply's text. */
+async function transcript(page, n = 1) {
+  return page.$eval(screen(n), (el) =>
+    [...el.querySelectorAll(":scope > .in:not(.current), :scope > .out pre")].map((e) => e.textContent).join("\n"));
+}
+
+async function type(page, line, n = 1) {
+  await page.fill(input(n), line);
+  await page.press(input(n), "Enter");
+}
+
+test("typed commands print as redis-cli prints them, with history, hints and completion", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  await type(page, 'SET user:1:name "Anisul"');
+  await type(page, "GET user:1:name");
+  await type(page, "INCR page_views");
+  await type(page, "SELECT 2");
+  assert.equal(await transcript(page), [
+    '127.0.0.1:6379> SET user:1:name "Anisul"', "OK",
+    "127.0.0.1:6379> GET user:1:name", '"Anisul"',
+    "127.0.0.1:6379> INCR page_views", "(integer) 1",
+    "127.0.0.1:6379> SELECT 2", "OK",
+  ].join("\n"));
+  assert.equal((await page.textContent(`.console[data-client='1'] .current .prompt`)).trim(), "127.0.0.1:6379[2]>");
+  // ↑ brings the last line back; the hint shows what SET still needs.
+  await page.press(input(), "ArrowUp");
+  assert.equal(await page.inputValue(input()), "SELECT 2");
+  await page.fill(input(), "SET k");
+  assert.match(await page.textContent(".console[data-client='1'] .hint"), /^ value \[NX\|XX\]/);
+  await page.fill(input(), "zrangeb");
+  await page.press(input(), "Tab");
+  assert.equal(await page.inputValue(input()), "zrangebylex");
+  await page.fill(input(), "HELP GET");
+  await page.press(input(), "Enter");
+  assert.match(await transcript(page), /GET key\s+summary: .+\s+since: 1\.0\.0\s+group: string/);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("two clients: BLPOP waits in one until LPUSH in the other", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  await page.click(".add-client");
+  await page.waitForSelector(input(2));
+  await type(page, "BLPOP jobs 0", 1);
+  await page.waitForSelector(".console[data-client='1'].blocked");
+  await type(page, "LPUSH jobs resize-image", 2);
+  await page.waitForSelector(".console[data-client='1']:not(.blocked)");
+  assert.match(await transcript(page, 1), /BLPOP jobs 0\n1\) "jobs"\n2\) "resize-image"$/);
+  assert.match(await transcript(page, 2), /LPUSH jobs resize-image\n\(integer\) 1$/);
+  // SUBSCRIBE in one, PUBLISH in the other.
+  await type(page, "SUBSCRIBE news", 1);
+  await type(page, "PUBLISH news hello", 2);
+  assert.match(await transcript(page, 1), /Reading messages\.\.\. \(press Ctrl-C to quit\)\n1\) "subscribe"\n2\) "news"\n3\) \(integer\) 1\n1\) "message"\n2\) "news"\n3\) "hello"$/);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("the key browser and the visualizer follow LPUSH, ZADD and HSET", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  await type(page, "RPUSH queue a b");
+  await type(page, "LPUSH queue z");
+  assert.deepEqual(await page.$$eval(".key-row .name", (els) => els.map((e) => e.textContent)), ["queue"]);
+  assert.deepEqual(await page.$$eval(".viz .cell .val", (els) => els.map((e) => e.textContent)), ["z", "a", "b"]);
+  assert.deepEqual(await page.$$eval(".viz .cell.added .val", (els) => els.map((e) => e.textContent)), ["z"]);
+  await type(page, "ZADD board 10 alice 25 bob");
+  await type(page, "ZINCRBY board 20 alice");
+  assert.deepEqual(await page.$$eval(".viz table.zset tbody tr td:nth-child(2)", (els) => els.map((e) => e.textContent)), ["bob", "alice"]);
+  assert.equal(await page.textContent(".viz table.zset tr.changed td:nth-child(2)"), "alice");
+  await type(page, "HSET user:1 name Anisul city Dhaka");
+  assert.deepEqual(await page.$$eval(".viz table.hash tbody td:first-child", (els) => els.map((e) => e.textContent)), ["name", "city"]);
+  assert.deepEqual(await page.$$eval(".key-row .name", (els) => els.map((e) => e.textContent)), ["board", "queue", "user:1"]);
+  await page.fill(".filters .pattern", "us");
+  await page.waitForFunction(() => document.querySelectorAll(".key-row").length === 1);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("a TTL counts down under fast-forward and the key goes", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  await type(page, "SET session:42 data EX 60");
+  const ttl = async () => page.textContent(".key-row .ttl");
+  assert.match(await ttl(), /^(1:00|0:59)$/);
+  await page.click("button.step[data-ms='10000']");
+  await page.waitForFunction(() => /^0:(50|49)$/.test(document.querySelector(".key-row .ttl")?.textContent ?? ""));
+  await page.click("button.pause");
+  await page.click("button.step[data-ms='60000']");
+  await page.waitForSelector(".key-list .empty");
+  await type(page, "TTL session:42");
+  assert.match(await transcript(page), /TTL session:42\n\(integer\) -2$/);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("Arabic turns the page right to left while commands stay left to right; a screenshot per language", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  for (const line of ["SET user:1:name Anisul", "RPUSH queue email sms", "ZADD board 10 alice 25 bob", "HSET user:1 name Anisul city Dhaka"]) await type(page, line);
+  const titles = {};
+  for (const lang of ["en", "bn", "ar", "ru"]) {
+    await page.selectOption("header select", lang);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    titles[lang] = await page.textContent(".keys h2");
+    await page.screenshot({ path: join(SHOTS, `playground-${lang}.png`) });
+  }
+  assert.equal(await page.getAttribute("html", "dir"), "ltr");
+  await page.selectOption("header select", "ar");
+  assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  assert.equal(await page.getAttribute(".app", "dir"), "rtl");
+  assert.equal(await page.getAttribute(screen(), "dir"), "ltr");
+  assert.equal(titles.ar, "المفاتيح");
+  assert.equal(titles.ru, "Ключи");
+  assert.equal(titles.bn, "Key সমূহ");
+  assert.equal(titles.en, "Keys");
+  // In a right-to-left page the inspector sits on the left of the consoles.
+  const [consoles, inspect] = await Promise.all([page.locator(".consoles").boundingBox(), page.locator(".inspect").boundingBox()]);
+  assert.ok(inspect.x < consoles.x, `${inspect.x} < ${consoles.x}`);
+  // The choice is remembered across a reload (without ?lang).
+  await page.goto(`${server.url}/courses/redis/index.html`);
+  await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
+  assert.equal(await page.getAttribute("html", "lang"), "ar");
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("an embedded playground in a course page takes its language and commands from the element", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/course.html`);
+  const frame = page.frameLocator("redlet-playground iframe");
+  await frame.locator("body[data-ready='1']").waitFor({ timeout: 20000 });
+  assert.equal(await frame.locator("html").getAttribute("lang"), "ru");
+  assert.match(await frame.locator(".console .screen").textContent(), /SET greeting приветOK/);
+  assert.equal(await frame.locator(".app").getAttribute("class"), "app embedded");
+  await page.screenshot({ path: join(SHOTS, "embedded-ru.png") });
+  await context.close();
+});
+
+test("a key named like HTML is shown as text", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  await page.evaluate(() => { window.alerted = false; window.alert = () => { window.alerted = true; }; });
+  await type(page, 'SET "<img src=x onerror=alert(1)>" v');
+  assert.equal(await page.textContent(".key-row .name"), "<img src=x onerror=alert(1)>");
+  assert.equal(await page.$$eval("img", (els) => els.length), 0);
+  assert.equal(await page.evaluate(() => window.alerted), false);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("a phone-sized screen stacks the panes", async () => {
+  const { page, problems, close } = await open("?lang=bn", { width: 390, height: 844 });
+  await type(page, "SET নাম মান");
+  assert.match(await transcript(page), /SET নাম মান\nOK$/);
+  const [consoles, inspect] = await Promise.all([page.locator(".consoles").boundingBox(), page.locator(".inspect").boundingBox()]);
+  assert.ok(inspect.y > consoles.y + consoles.height - 1);
+  await page.screenshot({ path: join(SHOTS, "phone-bn.png") });
+  assert.deepEqual(problems, []);
+  await close();
+});
