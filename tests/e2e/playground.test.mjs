@@ -197,3 +197,74 @@ test("a phone-sized screen stacks the panes", async () => {
   assert.deepEqual(problems, []);
   await close();
 });
+
+// Each language opens a different lesson, so the four runs cover two-client steps (queues), waits (caching,
+// sessions) and an exercise in every language.
+const LESSON_PER_LANG = { en: "queues", bn: "caching", ar: "leaderboards", ru: "sessions" };
+
+test("a lesson in each language: listed, opened beside the console, steps run by clicking, the exercise checked", async () => {
+  for (const [lang, slug] of Object.entries(LESSON_PER_LANG)) {
+    const { page, problems, close } = await open(`?lang=${lang}`);
+    await page.click("header .lessons-toggle");
+    const listed = await page.$$eval(".course .lesson-link", (els) => els.map((e) => e.dataset.slug));
+    assert.deepEqual(listed, ["first-steps", "caching", "sessions", "counters", "queues", "leaderboards"]);
+    await page.click(`.lesson-link[data-slug='${slug}']`);
+    await page.waitForSelector(`article.lesson[data-slug='${slug}']`);
+    // The lesson is the translated one: its text is in the page's language, not the English fallback.
+    assert.equal(await page.$$eval(".lesson .untranslated", (els) => els.length), 0, `${lang}/${slug} is translated`);
+    // Every step and every timeout, in the order the lesson gives them (the solution is not shown yet).
+    const buttons = page.locator("article.lesson .run-step, article.lesson .wait-step");
+    const count = await buttons.count();
+    assert.ok(count >= 3, `${slug}: ${count} buttons`);
+    for (let i = 0; i < count; i++) {
+      const button = buttons.nth(i);
+      const step = button.locator("xpath=ancestor::div[contains(@class,'step')][1]");
+      const isRun = await button.evaluate((b) => b.classList.contains("run-step"));
+      await button.click();
+      if (!isRun) continue;
+      await step.locator(".done").waitFor();
+      // The console shows the step's last command, typed at the prompt.
+      const client = Number(((await step.locator(".badge.client").allTextContents())[0] ?? "1").replace(/\D+/g, "") || "1");
+      const commands = await step.locator(".cmd").allTextContents();
+      const last = commands[commands.length - 1];
+      assert.ok((await transcript(page, client)).includes(`> ${last}`), `${lang}/${slug}: console ${client} ran ${last}`);
+    }
+    // The exercise: not done by the lesson's steps alone.
+    await page.click(".exercise .check");
+    await page.waitForSelector(".exercise .result.not-yet");
+    assert.ok((await page.locator(".exercise .check-row").count()) >= 1);
+    // The learner asks for a hint, then types the solution into the console.
+    const hints = await page.locator(".exercise .hint-button").count();
+    if (hints) {
+      await page.click(".exercise .hint-button");
+      await page.waitForSelector(".exercise .hint-box");
+    }
+    await page.click(".exercise .show-solution");
+    for (const line of await page.locator(".solution .cmd").allTextContents()) await type(page, line, 1);
+    await page.click(".exercise .check");
+    await page.waitForSelector(".exercise .result.correct");
+    await page.screenshot({ path: join(SHOTS, `lesson-${lang}.png`) });
+    if (lang === "ar") {
+      // Prose right to left, steps left to right; the lessons pane sits at the right, before the consoles.
+      assert.equal(await page.getAttribute(".lesson .transcript", "dir"), "ltr");
+      const [pane, consoles] = await Promise.all([page.locator(".lessons-pane").boundingBox(), page.locator(".consoles").boundingBox()]);
+      assert.ok(pane.x > consoles.x, `${pane.x} > ${consoles.x}`);
+    }
+    assert.deepEqual(problems, []);
+    await close();
+  }
+});
+
+test("?lesson= opens a lesson directly, and an unknown one says so", async () => {
+  const { page, problems, close } = await open("?lang=ru&lesson=04-counters");
+  await page.waitForSelector("article.lesson[data-slug='counters']");
+  assert.equal(await page.getAttribute("header .lessons-toggle", "aria-pressed"), "true");
+  await page.click(".lesson-nav .next");
+  await page.waitForSelector("article.lesson[data-slug='queues']");
+  await close();
+  const missing = await open("?lang=en&lesson=nope");
+  await missing.page.waitForSelector(".lessons-pane .empty");
+  assert.match(await missing.page.textContent(".lessons-pane .empty"), /There is no lesson named nope/);
+  assert.deepEqual([...problems, ...missing.problems], []);
+  await missing.close();
+});

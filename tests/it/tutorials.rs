@@ -434,6 +434,12 @@ fn every_language_has_the_same_lessons_and_steps() {
         let (lang, file) = path.split_once('/').unwrap_or(("", path));
         by_lang.entry(lang).or_default().push((file, lesson));
     }
+    // Every language of the interface has the whole course.
+    for lang in tutorial::LANGUAGES {
+        if !by_lang.contains_key(lang) {
+            failures.push(format!("tutorials/{lang}/: missing (every lesson is written in {:?})", tutorial::LANGUAGES));
+        }
+    }
     for lang in by_lang.keys() {
         if !tutorial::LANGUAGES.contains(lang) {
             failures.push(format!("tutorials/{lang}/: not one of the languages {:?}", tutorial::LANGUAGES));

@@ -3,11 +3,12 @@
 //!
 //! Pure parts, tested natively: `session` (the engine, console clients and the virtual clock), `state` (the
 //! reducer), `help` (HELP, hints, completion from the command table), `i18n` (every interface string),
-//! `url` (the embedding parameters), `viz` (what changed in a key between two looks).
+//! `lessons` (the course, a lesson's playlist and progress), `url` (the embedding parameters), `viz` (what changed in a key between two looks).
 //! Browser parts: `components/` (one component per file) and `browser` (storage, clock, clipboard).
 
 pub mod help;
 pub mod i18n;
+pub mod lessons;
 pub mod session;
 pub mod state;
 pub mod url;

@@ -10,6 +10,8 @@ use redlet_core::{ClientId, Config, Engine, Reply};
 
 use super::help;
 use super::i18n::Lang;
+use super::lessons::CheckRow;
+use crate::tutorial::{self, Step};
 
 /// The playground's clock: the page's clock plus an offset the learner moves forward, or frozen while paused.
 /// The engine only ever sees `now`, which never goes backwards.
@@ -143,6 +145,29 @@ impl Session {
     /// Runs one console line for `client` as an interactive redis-cli would: its own commands (`HELP`,
     /// `clear`, a leading repeat count as in `3 INCR n`), the "Invalid argument(s)" of an unbalanced quote, then
     /// the command itself. Pushes the command caused go to the consoles of the clients they are for.
+    /// Runs an exercise's check as the tests do: each command on a client of its own, which is then closed, with
+    /// what it printed beside what the lesson expects.
+    pub fn check(&mut self, check: &Step, real: u64) -> Vec<CheckRow> {
+        let client = self.connect(real);
+        let now = self.now(real);
+        let rows = check
+            .lines
+            .iter()
+            .map(|line| {
+                let argv = line.argv();
+                let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                let got = match self.engine.execute(client, &args, now) {
+                    Some(reply) => format_console(&argv, &reply, self.engine.resp_of(client)),
+                    None => String::new(),
+                };
+                let ok = tutorial::output_matches(&line.output, &got, check.excerpt, check.approx);
+                CheckRow { command: line.command.clone(), expected: line.output.clone(), got, ok }
+            })
+            .collect();
+        self.engine.disconnect(client);
+        rows
+    }
+
     pub fn run_line(&mut self, client: ClientId, line: &str, real: u64, lang: Lang) -> Ran {
         let mut ran = Ran::default();
         let trimmed = line.trim();

@@ -11,7 +11,9 @@ use std::rc::Rc;
 use redlet_core::ClientId;
 
 use super::i18n::Lang;
+use super::lessons::Progress;
 use super::session::{Out, Session};
+use crate::tutorial::{self, Step};
 use crate::introspect::{self, KeyInfo, ScanArgs};
 
 /// Lines a console keeps; older ones scroll away, as a terminal's do.
@@ -111,7 +113,9 @@ pub struct State {
     pub now: u64,
     pub real: u64,
     pub lessons_open: bool,
+    /// The open lesson's slug (none: the pane lists the course).
     pub lesson: Option<String>,
+    pub progress: Progress,
     /// The compact layout for iframes (`?embed=1`).
     pub embed: bool,
     pub notice: Option<String>,
@@ -128,6 +132,7 @@ impl PartialEq for State {
             && self.filter == other.filter
             && self.lessons_open == other.lessons_open
             && self.lesson == other.lesson
+            && self.progress == other.progress
             && self.active == other.active
             && self.db == other.db
             && self.notice == other.notice
@@ -155,7 +160,17 @@ pub enum Action {
     /// Everything removed: a new engine, every console reconnected.
     Reset { real: u64 },
     ToggleLessons,
+    /// Opens a lesson by slug, or the course list; another lesson starts with no progress.
     OpenLesson(Option<String>),
+    /// A lesson's step, run with one click: the clock moves on by its `wait`, then its lines run, in order, in
+    /// its console (opened if the learner has fewer).
+    RunStep { id: usize, step: Step, real: u64 },
+    /// Moves the clock on, as a lesson's `continued wait=S` block asks (a blocking command timing out).
+    Wait { secs: u32, real: u64 },
+    /// Runs an exercise's check on a client of its own and records the outcome.
+    Check { check: Step, real: u64 },
+    ShowHint,
+    ShowSolution,
     DismissNotice,
 }
 
@@ -181,6 +196,7 @@ impl State {
             real,
             lessons_open: false,
             lesson: None,
+            progress: Progress::default(),
             embed: false,
             notice: None,
         };
@@ -415,8 +431,38 @@ impl State {
             Action::ToggleLessons => self.lessons_open = !self.lessons_open,
             Action::OpenLesson(slug) => {
                 self.lessons_open = true;
+                let slug = slug.map(|s| tutorial::slug_of(s.trim()));
+                if slug != self.lesson {
+                    self.progress = Progress::default();
+                }
                 self.lesson = slug;
             }
+            Action::RunStep { id, step, real } => {
+                let console = step.client.max(1) - 1;
+                while self.consoles.len() <= console {
+                    self.add_console(real);
+                }
+                if step.wait > 0 {
+                    self = self.reduce(Action::Advance { ms: u64::from(step.wait) * 1000, real });
+                }
+                for line in &step.lines {
+                    self = self.reduce(Action::Run { console, line: line.command.clone(), real });
+                }
+                if !self.progress.ran.contains(&id) {
+                    self.progress.ran.push(id);
+                }
+            }
+            Action::Wait { secs, real } => return self.reduce(Action::Advance { ms: u64::from(secs) * 1000, real }),
+            Action::Check { check, real } => {
+                let rows = self.session.borrow_mut().check(&check, real);
+                let outputs: Vec<String> = rows.iter().map(|r| r.got.clone()).collect();
+                let passed = tutorial::check_passed(&check, &outputs);
+                self.progress.check = Some((passed, rows));
+                // The check's client came and went: pushes and expiries it caused show up as after any command.
+                self = self.reduce(Action::Tick { real });
+            }
+            Action::ShowHint => self.progress.hints += 1,
+            Action::ShowSolution => self.progress.solution_shown = true,
             Action::DismissNotice => {}
         }
         self
@@ -530,5 +576,87 @@ mod tests {
         assert_eq!(s.selected.as_deref(), Some(&b"k"[..]));
         let s = run(s, 0, "SET other v");
         assert_eq!(s.selected.as_deref(), Some(&b"other"[..]));
+    }
+
+    /// What a console printed since line `from`, split at each input: (command, its replies) in order.
+    fn printed_since(s: &State, console: usize, from: usize) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for o in s.consoles[console].lines.iter().skip(from) {
+            match o {
+                Out::Input { line, .. } => out.push((line.clone(), String::new())),
+                Out::Reply(r) | Out::Error(r) | Out::Push(r) => {
+                    if let Some((_, text)) = out.last_mut() {
+                        text.push_str(r);
+                        text.push('\n');
+                    }
+                }
+                Out::Note(_) => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_lesson_plays_in_the_playground_as_written_and_its_exercise_checks() {
+        use crate::app::lessons::{self, Play, SOLUTION};
+        use crate::tutorial::Block;
+        for lang in Lang::ALL {
+            for entry in lessons::course(lang) {
+                let (lesson, _) = lessons::find(lang, &entry.slug).expect("listed lesson");
+                let mut s = state().reduce(Action::OpenLesson(Some(entry.slug.clone())));
+                for play in lessons::playlist(&lesson) {
+                    match play {
+                        Play::Step { id, step } => {
+                            let from = s.consoles.get(step.client - 1).map_or(0, |c| c.lines.len());
+                            s = s.reduce(Action::RunStep { id, step: step.clone(), real: T0 });
+                            assert!(s.progress.has_run(id));
+                            let printed = printed_since(&s, step.client - 1, from);
+                            assert_eq!(printed.len(), step.lines.len());
+                            for (line, (typed, got)) in step.lines.iter().zip(&printed).filter(|(l, _)| !l.output.is_empty()) {
+                                assert_eq!(typed, &line.command);
+                                assert!(
+                                    tutorial::output_matches(&line.output, &got, step.excerpt, step.approx),
+                                    "{lang:?} {}: `{}` printed\n{got}--- not\n{}",
+                                    entry.slug,
+                                    line.command,
+                                    line.output
+                                );
+                            }
+                        }
+                        Play::Wait { secs } => s = s.reduce(Action::Wait { secs, real: T0 }),
+                    }
+                }
+                let exercise = lesson.blocks.iter().find_map(|b| if let Block::Exercise(e) = b { Some(e.clone()) } else { None });
+                let exercise = exercise.expect("every lesson has an exercise");
+                let s = s.reduce(Action::Check { check: exercise.check.clone(), real: T0 });
+                let (passed, rows) = s.progress.check.clone().expect("checked");
+                assert!(!passed, "{lang:?} {}: the check passes before the task is done", entry.slug);
+                assert_eq!(rows.len(), exercise.check.lines.len());
+                assert!(rows.iter().any(|r| !r.ok));
+                let s = s.reduce(Action::RunStep { id: SOLUTION, step: exercise.solution.clone(), real: T0 });
+                let s = s.reduce(Action::Check { check: exercise.check.clone(), real: T0 });
+                assert!(matches!(s.progress.check, Some((true, _))), "{lang:?} {}: {:?}", entry.slug, s.progress.check);
+                // The check's own client is gone again.
+                assert_eq!(s.session.borrow().engine.clients.len(), s.consoles.len());
+            }
+        }
+    }
+
+    #[test]
+    fn opening_another_lesson_forgets_the_progress_and_a_step_opens_its_console() {
+        let (queues, _) = crate::app::lessons::find(Lang::En, "05-queues").expect("queues");
+        let second = queues.blocks.iter().enumerate().find_map(|(id, b)| match b {
+            crate::tutorial::Block::Step(st) if st.client == 2 => Some((id, st.clone())),
+            _ => None,
+        });
+        let (id, step) = second.expect("a step for client 2");
+        let s = state().reduce(Action::OpenLesson(Some("05-queues".into())));
+        assert_eq!(s.lesson.as_deref(), Some("queues"));
+        let s = s.reduce(Action::RunStep { id, step, real: T0 });
+        assert_eq!(s.consoles.len(), 2);
+        let s = s.reduce(Action::ShowHint).reduce(Action::OpenLesson(Some("queues".into())));
+        assert_eq!((s.progress.ran.len(), s.progress.hints), (1, 1));
+        let s = s.reduce(Action::OpenLesson(Some("caching".into())));
+        assert_eq!(s.progress, crate::app::lessons::Progress::default());
     }
 }

@@ -12,6 +12,7 @@ use super::super::AppContext;
 use super::console::Console;
 use super::header::Header;
 use super::key_browser::KeyBrowser;
+use super::lessons::LessonsPane;
 use super::visualizer::Visualizer;
 
 #[derive(Properties, PartialEq, Clone)]
@@ -33,8 +34,7 @@ pub fn App(props: &AppProps) -> Html {
             let mut s = State::new(Session::new(real), props.lang, props.history, real);
             s.embed = props.params.embed;
             if props.params.lesson.is_some() {
-                s.lessons_open = true;
-                s.lesson = props.params.lesson.clone();
+                s = s.reduce(Action::OpenLesson(props.params.lesson.clone()));
             }
             s
         })
@@ -85,8 +85,10 @@ pub fn App(props: &AppProps) -> Html {
     let main_class = classes!(
         "panes",
         state.embed.then_some("embed"),
-        (state.consoles.len() > 1).then_some("multi")
+        (state.consoles.len() > 1).then_some("multi"),
+        state.lessons_open.then_some("with-lessons")
     );
+    let has_data = state.session.borrow().engine.dbs.iter().any(|db| !db.keys.is_empty());
 
     html! {
         <ContextProvider<AppContext> context={ctx}>
@@ -97,6 +99,9 @@ pub fn App(props: &AppProps) -> Html {
                     <div class="notice" role="status">{ notice.clone() }</div>
                 }
                 <main class={main_class}>
+                    if state.lessons_open {
+                        <LessonsPane lesson={state.lesson.clone()} progress={state.progress.clone()} {has_data} />
+                    }
                     <section class="consoles" aria-label={t(lang, Msg::ClientN).replace("{n}", "")}>
                         <div class="console-grid">{ for consoles }</div>
                         if state.consoles.len() < 4 {

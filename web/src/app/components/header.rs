@@ -32,6 +32,10 @@ pub fn Header(props: &HeaderProps) -> Html {
             }
         })
     };
+    let on_lessons = {
+        let dispatch = app.dispatch.clone();
+        Callback::from(move |_| dispatch.dispatch(Action::ToggleLessons))
+    };
     let on_reset = {
         let dispatch = app.dispatch.clone();
         Callback::from(move |_| dispatch.dispatch(Action::Reset { real: now_ms() }))
@@ -46,6 +50,10 @@ pub fn Header(props: &HeaderProps) -> Html {
             </div>
             <TimeControl now={props.now} real={props.real} paused={props.paused} />
             <div class="actions">
+                <button class={classes!("lessons-toggle", props.lessons_open.then_some("on"))} onclick={on_lessons}
+                        aria-pressed={if props.lessons_open { "true" } else { "false" }}>
+                    { t(lang, if props.lessons_open { Msg::HideLessons } else { Msg::Lessons }) }
+                </button>
                 <button class="reset" onclick={on_reset}>{ t(lang, Msg::Reset) }</button>
                 <label class="lang">
                     <span class="sr-only">{ t(lang, Msg::Language) }</span>

@@ -4,6 +4,7 @@ pub mod app;
 pub mod console;
 pub mod header;
 pub mod key_browser;
+pub mod lessons;
 pub mod time_control;
 pub mod visualizer;
 
