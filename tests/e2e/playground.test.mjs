@@ -268,3 +268,34 @@ test("?lesson= opens a lesson directly, and an unknown one says so", async () =>
   assert.deepEqual([...problems, ...missing.problems], []);
   await missing.close();
 });
+
+test("100,000 keys: the list stays virtualized and the console keeps answering", async () => {
+  const { page, problems, close } = await open("?lang=en");
+  // A paste of 100 lines, each an MSET of 1,000 keys, runs line by line as in redis-cli.
+  const lines = [];
+  for (let l = 0; l < 100; l++) {
+    const pairs = [];
+    for (let i = 0; i < 1000; i++) pairs.push(`key:${String(l * 1000 + i).padStart(6, "0")} v`);
+    lines.push(`MSET ${pairs.join(" ")}`);
+  }
+  await page.focus(input());
+  await page.evaluate(([sel, text]) => {
+    const data = new DataTransfer();
+    data.setData("text", text);
+    document.querySelector(sel).dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, [input(), lines.join("\n") + "\n"]);
+  await page.waitForFunction(() => /100,?000 keys/.test(document.querySelector(".keys .count")?.textContent ?? ""), null, { timeout: 60000 });
+  const started = Date.now();
+  await type(page, "SET key:zzz last");
+  await page.waitForFunction(() => /100,?001 keys/.test(document.querySelector(".keys .count")?.textContent ?? ""));
+  console.log(`a command with 100,001 keys: ${Date.now() - started} ms from Enter to the updated list`);
+  assert.ok((await page.locator(".key-row").count()) < 100, "only the rows in view are drawn");
+  // Scrolled to the end, the last key is drawn.
+  await page.$eval(".key-list", (el) => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event("scroll")); });
+  await page.waitForFunction(() => [...document.querySelectorAll(".key-row .name")].some((e) => e.textContent === "key:zzz"));
+  await page.fill(".filters .pattern", "key:09999*");
+  await page.waitForFunction(() => document.querySelectorAll(".key-row").length === 1);
+  assert.match(await transcript(page), /SET key:zzz last\nOK$/);
+  assert.deepEqual(problems, []);
+  await close();
+});

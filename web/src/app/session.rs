@@ -86,7 +86,14 @@ pub struct Ran {
     pub clear: bool,
     /// The client was replaced (QUIT): its console goes on with this new client.
     pub reconnected: Option<ClientId>,
+    /// The command may change keys without keyspace events (FLUSHDB, SWAPDB, DEBUG RELOAD, a transaction
+    /// holding any of them): views must read every key again rather than follow the events.
+    pub bulk: bool,
 }
+
+/// Commands that change keys without a keyspace event per key (Redis emits none for a flush or a swap), and
+/// EXEC, whose transaction may hold one.
+const BULK: [&[u8]; 6] = [b"flushdb", b"flushall", b"swapdb", b"debug", b"exec", b"restore"];
 
 /// redis-cli's own message after SUBSCRIBE and friends.
 pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)";
@@ -99,7 +106,11 @@ pub struct Session {
 impl Session {
     pub fn new(seed: u64) -> Session {
         let config = Config { seed, ..Config::default() };
-        Session { engine: Engine::new(config), clock: Clock::default() }
+        let mut engine = Engine::new(config);
+        // Every change to a key is logged (whatever notify-keyspace-events says), so the key browser updates
+        // the keys a command touched instead of reading 100,000 keys after each one; `State` drains the log.
+        engine.capture_events(true);
+        Session { engine, clock: Clock::default() }
     }
 
     pub fn now(&self, real: u64) -> u64 {
@@ -205,6 +216,7 @@ impl Session {
             }
         };
         ran.keys = help::command_keys(&argv);
+        ran.bulk = argv.first().is_some_and(|c| BULK.iter().any(|b| c.eq_ignore_ascii_case(b)));
         let subscribing = argv.first().is_some_and(|c| {
             [&b"subscribe"[..], b"psubscribe", b"ssubscribe"].iter().any(|s| c.eq_ignore_ascii_case(s))
         });

@@ -14,12 +14,14 @@ use super::i18n::Lang;
 use super::lessons::Progress;
 use super::session::{Out, Session};
 use crate::tutorial::{self, Step};
-use crate::introspect::{self, KeyInfo, ScanArgs};
+use crate::introspect::{self, KeyInfo};
 
 /// Lines a console keeps; older ones scroll away, as a terminal's do.
 pub const SCROLLBACK: usize = 2000;
 /// History entries kept (and saved across reloads).
 pub const HISTORY: usize = 500;
+/// Up to this many keyspace events after one action, the key list is updated key by key; beyond, it is read anew.
+const INCREMENTAL_MAX: usize = 2000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsoleState {
@@ -98,7 +100,7 @@ pub struct State {
     pub db: usize,
     pub filter: Filter,
     /// The listed keys, filtered and sorted; `total` counts the database's keys before filtering.
-    pub keys: Rc<Vec<KeyInfo>>,
+    pub keys: Rc<Vec<Rc<KeyInfo>>>,
     pub total: usize,
     /// The earliest expiry among the listed keys: when it passes, the list is read again.
     pub next_expiry: Option<u64>,
@@ -250,21 +252,15 @@ impl State {
         let session = self.session.borrow();
         let now = session.now(real);
         let engine = &session.engine;
-        let mut keys = Vec::new();
-        let mut args = ScanArgs { db: self.db, pattern: self.filter.glob(), cursor: 0, count: 1000 };
-        loop {
-            match introspect::scan(engine, &args, now) {
-                Ok(page) => {
-                    keys.extend(page.keys.into_iter().filter(|k| self.filter.kind.is_none_or(|t| t == k.type_name)));
-                    if page.cursor == 0 {
-                        break;
-                    }
-                    args.cursor = page.cursor;
-                }
-                Err(_) => break,
-            }
-        }
-        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        let pattern = self.filter.glob();
+        let mut keys: Vec<Rc<KeyInfo>> =
+            introspect::all_keys(engine, self.db, pattern.as_deref(), self.filter.kind, now).into_iter().map(Rc::new).collect();
+        keys.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        // What the engine logged up to now is in this reading.
+        drop(session);
+        self.session.borrow_mut().engine.drain_events();
+        let session = self.session.borrow();
+        let engine = &session.engine;
         self.next_expiry = keys.iter().filter_map(|k| k.expires_at).min();
         self.total = engine.dbs.get(self.db).map_or(0, |d| d.keys.len());
         self.seen_dirty = engine.dirty;
@@ -272,6 +268,87 @@ impl State {
         drop(session);
         self.keys = Rc::new(keys);
         self.version += 1;
+        self.drop_missing_selection(now);
+    }
+
+    /// Brings the key list up to date after the engine ran: the keys the logged keyspace events name are read
+    /// again (a few lookups and sorted inserts, whatever the database's size), or every key when the change
+    /// was a bulk one, when the log is long, or when the write counter moved without events.
+    fn sync(&mut self, real: u64, bulk: bool) {
+        let (events, dirty, now) = {
+            let mut s = self.session.borrow_mut();
+            let events = s.engine.drain_events();
+            (events, s.engine.dirty, s.now(real))
+        };
+        let wrote = dirty != self.seen_dirty;
+        if bulk || events.len() > INCREMENTAL_MAX || (wrote && events.is_empty()) {
+            return self.refresh(real);
+        }
+        let mut touched: Vec<&[u8]> = events.iter().filter(|e| e.db == self.db).map(|e| e.key.as_slice()).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let expired = self.next_expiry.is_some_and(|at| now > at);
+        self.now = now;
+        self.seen_dirty = dirty;
+        if touched.is_empty() && !expired {
+            return;
+        }
+        let pattern = self.filter.glob();
+        let session = self.session.borrow();
+        let keys = Rc::make_mut(&mut self.keys);
+        if expired {
+            // Keys whose time has passed leave the list even before the engine deletes them, as a read would.
+            keys.retain(|k| k.expires_at.is_none_or(|at| at >= now));
+        }
+        let fresh: Vec<(&[u8], Option<Rc<KeyInfo>>)> = touched
+            .into_iter()
+            .map(|key| {
+                let info = introspect::key_info(&session.engine, self.db, key, now).filter(|k| {
+                    self.filter.kind.is_none_or(|t| t == k.type_name)
+                        && pattern.as_deref().is_none_or(|p| redlet_core::glob::string_match(p, key, false))
+                });
+                (key, info.map(Rc::new))
+            })
+            .collect();
+        if fresh.len() <= 16 {
+            // A few keys: binary search and shift.
+            for (key, info) in fresh {
+                match (keys.binary_search_by(|k| k.key.as_slice().cmp(key)), info) {
+                    (Ok(i), Some(info)) => keys[i] = info,
+                    (Ok(i), None) => {
+                        keys.remove(i);
+                    }
+                    (Err(i), Some(info)) => keys.insert(i, info),
+                    (Err(_), None) => {}
+                }
+            }
+        } else {
+            // Many keys (MSET of a thousand): one merge of two sorted runs instead of a thousand shifts.
+            let old = std::mem::take(keys);
+            let mut merged = Vec::with_capacity(old.len() + fresh.len());
+            let mut fresh = fresh.into_iter().peekable();
+            for k in old {
+                while let Some((_, info)) = fresh.next_if(|(key, _)| *key < k.key.as_slice()) {
+                    merged.extend(info);
+                }
+                match fresh.next_if(|(key, _)| *key == k.key.as_slice()) {
+                    Some((_, info)) => merged.extend(info),
+                    None => merged.push(k),
+                }
+            }
+            merged.extend(fresh.filter_map(|(_, info)| info));
+            *keys = merged;
+        }
+        self.next_expiry = keys.iter().filter_map(|k| k.expires_at).min();
+        self.total = session.engine.dbs.get(self.db).map_or(0, |d| d.keys.len());
+        drop(session);
+        self.version += 1;
+        self.drop_missing_selection(now);
+    }
+
+    /// A selected key that is gone is unselected, unless the last command named it (the visualizer then says
+    /// it was removed).
+    fn drop_missing_selection(&mut self, now: u64) {
         if let Some(sel) = &self.selected {
             let session = self.session.borrow();
             if introspect::key_info(&session.engine, self.db, sel, now).is_none() && !self.last_keys.contains(sel) {
@@ -326,12 +403,15 @@ impl State {
                 }
                 self.describe_all();
                 let db = self.consoles.get(console).map_or(0, |c| self.session.borrow().db_of(c.client));
-                if db != self.db {
+                let other_db = db != self.db;
+                if other_db {
                     self.db = db;
                     self.selected = None;
                 }
                 self.last_keys = Rc::new(ran.keys.clone());
-                self.refresh(real);
+                self.sync(real, ran.bulk || other_db);
+                // The visualizer looks again after every line: the last command's keys are highlighted.
+                self.version += 1;
                 self.follow(&ran.keys, real);
             }
             Action::Tick { real } => {
@@ -341,15 +421,8 @@ impl State {
                 if had_pushes {
                     self.describe_all();
                 }
-                let (now, dirty) = {
-                    let s = self.session.borrow();
-                    (s.now(real), s.engine.dirty)
-                };
-                self.now = now;
                 self.real = real;
-                if had_pushes || dirty != self.seen_dirty || self.next_expiry.is_some_and(|at| now > at) {
-                    self.refresh(real);
-                }
+                self.sync(real, false);
             }
             Action::AddConsole { real } => {
                 self.add_console(real);
@@ -594,6 +667,44 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn the_list_kept_by_events_is_the_list_read_anew() {
+        let lines = [
+            "MSET a 1 b 2 c 3 user:1 x user:2 y",
+            "MSET m01 1 m02 1 m03 1 m04 1 m05 1 m06 1 m07 1 m08 1 m09 1 m10 1 m11 1 m12 1 m13 1 m14 1 m15 1 m16 1 m17 1 a 0 user:0 z",
+            "DEL m01 m02 m03 m04 m05 m06 m07 m08 m09 m10 m11 m12 m13 m14 m15 m16 m17 nothing",
+            "RPUSH list x y",
+            "EXPIRE a 5",
+            "SET b 22 EX 100",
+            "RENAME c c2",
+            "MOVE user:1 1",
+            "DEL nothing list",
+            "HSET user:3 f v",
+            "MULTI",
+            "SET t 1",
+            "FLUSHDB",
+            "SET u 1",
+            "EXEC",
+            "MSET k1 1 k2 2",
+            "SWAPDB 0 1",
+            "SETEX v 3 x",
+            "GETDEL k1",
+        ];
+        for (pattern, kind) in [("", None), ("user", None), ("", Some("string"))] {
+            let mut s = state().reduce(Action::SetPattern(pattern.into())).reduce(Action::SetKind(kind));
+            let mut real = T0;
+            for line in lines {
+                s = s.reduce(Action::Run { console: 0, line: line.into(), real });
+                real += 2000;
+                s = s.reduce(Action::Tick { real });
+                let mut fresh = s.clone();
+                fresh.refresh(real);
+                assert_eq!(key_names(&s), key_names(&fresh), "after {line} with {pattern:?} {kind:?}");
+                assert_eq!(s.total, fresh.total, "after {line}");
+            }
+        }
     }
 
     #[test]
