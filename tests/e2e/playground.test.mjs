@@ -218,7 +218,7 @@ test("a lesson in each language: listed, opened beside the console, steps run by
     assert.ok(count >= 3, `${slug}: ${count} buttons`);
     for (let i = 0; i < count; i++) {
       const button = buttons.nth(i);
-      const step = button.locator("xpath=ancestor::div[contains(@class,'step')][1]");
+      const step = button.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' step ')][1]");
       const isRun = await button.evaluate((b) => b.classList.contains("run-step"));
       await button.click();
       if (!isRun) continue;
@@ -271,19 +271,7 @@ test("?lesson= opens a lesson directly, and an unknown one says so", async () =>
 
 test("100,000 keys: the list stays virtualized and the console keeps answering", async () => {
   const { page, problems, close } = await open("?lang=en");
-  // A paste of 100 lines, each an MSET of 1,000 keys, runs line by line as in redis-cli.
-  const lines = [];
-  for (let l = 0; l < 100; l++) {
-    const pairs = [];
-    for (let i = 0; i < 1000; i++) pairs.push(`key:${String(l * 1000 + i).padStart(6, "0")} v`);
-    lines.push(`MSET ${pairs.join(" ")}`);
-  }
-  await page.focus(input());
-  await page.evaluate(([sel, text]) => {
-    const data = new DataTransfer();
-    data.setData("text", text);
-    document.querySelector(sel).dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
-  }, [input(), lines.join("\n") + "\n"]);
+  await type(page, "DEBUG POPULATE 100000");
   await page.waitForFunction(() => /100,?000 keys/.test(document.querySelector(".keys .count")?.textContent ?? ""), null, { timeout: 60000 });
   const started = Date.now();
   await type(page, "SET key:zzz last");
@@ -293,8 +281,8 @@ test("100,000 keys: the list stays virtualized and the console keeps answering",
   // Scrolled to the end, the last key is drawn.
   await page.$eval(".key-list", (el) => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event("scroll")); });
   await page.waitForFunction(() => [...document.querySelectorAll(".key-row .name")].some((e) => e.textContent === "key:zzz"));
-  await page.fill(".filters .pattern", "key:09999*");
-  await page.waitForFunction(() => document.querySelectorAll(".key-row").length === 1);
+  await page.fill(".filters .pattern", "key:9999*");
+  await page.waitForFunction(() => document.querySelectorAll(".key-row").length === 11);
   assert.match(await transcript(page), /SET key:zzz last\nOK$/);
   assert.deepEqual(problems, []);
   await close();

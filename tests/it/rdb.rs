@@ -543,3 +543,55 @@ fn debug_reload_matches_redis() {
     assert_eq!(info(&mut ours), info(&mut conn));
     assert_same(&mut conn, &mut ours, "after DEBUG RELOAD");
 }
+
+/// DEBUG POPULATE (with `enable-debug-command yes` on both sides): the keys, their values and encodings, keys
+/// left alone when they exist, names cut at 127 bytes, and its argument errors, as Redis's.
+#[test]
+fn debug_populate_matches_redis() {
+    let Some(redis) = RedisServer::start_in(TempDir::new(), &["--enable-debug-command", "yes"]) else {
+        assert!(!required(), "REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
+        return;
+    };
+    let mut conn = redis.connect().expect("connect");
+    let mut engine = Engine::new(Config { enable_debug_command: "yes".into(), ..Config::default() });
+    let client = engine.connect(now_ms());
+    let mut ours = Ours { engine, client };
+    let long = "p".repeat(130);
+    let script = [
+        "SET key:3 mine".to_string(),
+        "DEBUG POPULATE 1000".into(),
+        "DBSIZE".into(),
+        "GET key:0".into(),
+        "GET key:999".into(),
+        "GET key:3".into(),
+        "OBJECT ENCODING key:7".into(),
+        "DEBUG POPULATE 5 user".into(),
+        "GET user:4".into(),
+        "DEBUG POPULATE 3 big 50".into(),
+        "STRLEN big:2".into(),
+        "GETRANGE big:2 0 9".into(),
+        "OBJECT ENCODING big:2".into(),
+        "DEBUG POPULATE 2 short 3".into(),
+        "GET short:1".into(),
+        "DEBUG POPULATE 2 zero 0".into(),
+        "GET zero:1".into(),
+        format!("DEBUG POPULATE 2 {long}"),
+        format!("EXISTS {}", &format!("{long}:0")[..127]),
+        "SELECT 3".into(),
+        "DEBUG POPULATE 10".into(),
+        "DBSIZE".into(),
+        "SELECT 0".into(),
+        "DEBUG POPULATE 0".into(),
+        "DEBUG POPULATE -1".into(),
+        "DEBUG POPULATE x".into(),
+        "DEBUG POPULATE 1 k -5".into(),
+        "DEBUG POPULATE 1 k y".into(),
+        "DEBUG POPULATE".into(),
+        "DEBUG POPULATE 1 k 1 extra".into(),
+        "DBSIZE".into(),
+    ];
+    for line in &script {
+        assert_eq!(escape(&run(&mut ours, line)), escape(&run(&mut conn, line)), "{line}");
+    }
+    assert_same(&mut conn, &mut ours, "after DEBUG POPULATE");
+}

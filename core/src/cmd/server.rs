@@ -1186,7 +1186,7 @@ fn shutdown(e: &mut Engine, c: &Ctx) -> Reply {
     Reply::ok()
 }
 
-/// DEBUG subcommand [arg ...]: only RELOAD, and only where `enable-debug-command` allows DEBUG at all
+/// DEBUG subcommand [arg ...]: only RELOAD and POPULATE, and only where `enable-debug-command` allows DEBUG at all
 /// (Redis 7.0 refuses it by default).
 fn debug(e: &mut Engine, c: &Ctx) -> Reply {
     let allowed = match e.config.enable_debug_command.as_str() {
@@ -1203,7 +1203,65 @@ fn debug(e: &mut Engine, c: &Ctx) -> Reply {
     if eq_ic(c.arg(1), "reload") {
         return debug_reload(e, c);
     }
+    if eq_ic(c.arg(1), "populate") && (3..=5).contains(&c.argc()) {
+        return debug_populate(e, c);
+    }
     Error::SubcommandSyntax { sub: crate::error::lossy(c.arg(1), 128), container: String::from("DEBUG") }.into()
+}
+
+/// Most keys DEBUG POPULATE makes at once: Redis answers a count its dict cannot grow to with this error; the
+/// engine draws the line where a browser tab's memory would give out first.
+const POPULATE_MAX: i64 = 50_000_000;
+const POPULATE_MAX_BYTES: u128 = 4 << 30;
+
+/// DEBUG POPULATE count [prefix] [size]: keys `prefix:0` .. `prefix:count-1` (prefix `key`) in the client's
+/// database holding `value:N`, cut or padded with zero bytes to `size`; keys that exist are left alone. As in
+/// Redis, no keyspace event is fired and the write counter does not move.
+fn debug_populate(e: &mut Engine, c: &Ctx) -> Reply {
+    // getPositiveLongFromObjectOrReply: one message for a negative number and for no number at all.
+    let positive = |arg: &[u8]| match parse_i64(arg) {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err(Reply::from(Error::other("ERR value is out of range, must be positive"))),
+    };
+    let count = match positive(c.arg(2)) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    if count > POPULATE_MAX {
+        return Error::other("ERR OOM in dictTryExpand").into();
+    }
+    let size = if c.argc() == 5 {
+        match positive(c.arg(4)) {
+            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            Err(r) => return r,
+        }
+    } else {
+        0
+    };
+    // Beyond what a page (or this machine) could hold, refuse rather than let the allocator abort.
+    if (count as u128).saturating_mul(size.max(32) as u128) > POPULATE_MAX_BYTES {
+        return Error::other("ERR OOM in dictTryExpand").into();
+    }
+    let prefix = if c.argc() == 3 { &b"key"[..] } else { c.arg(3) };
+    let now = e.now;
+    for j in 0..count {
+        let mut key = Vec::with_capacity(prefix.len() + 12);
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        key.extend_from_slice(&crate::util::i64_bytes(j));
+        // Redis formats the name into a 128-byte buffer: longer names are cut to 127 bytes.
+        key.truncate(127);
+        if e.lookup_write(c.db, &key).is_some() {
+            continue;
+        }
+        let mut value = b"value:".to_vec();
+        value.extend_from_slice(&crate::util::i64_bytes(j));
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        e.db_mut(c.db).set(&key, crate::value::Entry::new(Value::Str(crate::value::RString::plain(value)), now));
+    }
+    Reply::ok()
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves a snapshot (version 10, so streams keep every counter), then

@@ -105,7 +105,9 @@ pub struct Session {
 
 impl Session {
     pub fn new(seed: u64) -> Session {
-        let config = Config { seed, ..Config::default() };
+        // DEBUG as redis-cli may use it on a server of one's own (`local`: every console is a local client), so a
+        // learner can DEBUG POPULATE 100000 to watch a big keyspace.
+        let config = Config { seed, enable_debug_command: "local".into(), ..Config::default() };
         let mut engine = Engine::new(config);
         // Every change to a key is logged (whatever notify-keyspace-events says), so the key browser updates
         // the keys a command touched instead of reading 100,000 keys after each one; `State` drains the log.

@@ -14,7 +14,7 @@ use crate::introspect::KeyInfo;
 
 #[derive(Properties, PartialEq)]
 pub struct KeyBrowserProps {
-    pub keys: Rc<Vec<KeyInfo>>,
+    pub keys: Rc<Vec<Rc<KeyInfo>>>,
     pub total: usize,
     pub filter: Filter,
     pub db: usize,
