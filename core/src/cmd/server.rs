@@ -73,6 +73,8 @@ fn flushdb(e: &mut Engine, c: &Ctx) -> Reply {
         return Error::Syntax.into();
     }
     flush_db(e, c.db);
+    // Propagated even when the database was already empty, as Redis forces it.
+    crate::propagate::force(e);
     Reply::ok()
 }
 
@@ -88,6 +90,8 @@ fn flushall(e: &mut Engine, c: &Ctx) -> Reply {
     if !e.config.save.is_empty() {
         let _ = e.save_snapshot(Format::V9);
     }
+    // Propagated even when every database was already empty, as Redis forces it.
+    crate::propagate::force(e);
     Reply::ok()
 }
 
