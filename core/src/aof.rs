@@ -61,9 +61,12 @@ pub enum Fault {
     Format,
 }
 
+/// A command read from an AOF: its arguments (borrowed from the data) and the offset after it.
+pub type ReadCommand<'a> = (Vec<&'a [u8]>, usize);
+
 /// Reads the command starting at `pos` as Redis's loadSingleAppendOnlyFile does: `Ok(None)` at the end of the
 /// data, else the arguments and the offset after the command. Annotation lines (`#...`) are skipped.
-pub fn read_command(data: &[u8], mut pos: usize) -> Result<Option<(Vec<&[u8]>, usize)>, Fault> {
+pub fn read_command(data: &[u8], mut pos: usize) -> Result<Option<ReadCommand<'_>>, Fault> {
     let header = loop {
         if pos >= data.len() {
             return Ok(None);

@@ -73,6 +73,8 @@ impl Default for Options {
 }
 
 /// What the command line asked for besides running.
+// Made once per process: the size of `Run` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq)]
 pub enum Command {
     Run(Options),

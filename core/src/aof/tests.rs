@@ -13,8 +13,11 @@ fn run(e: &mut Engine, c: ClientId, line: &str, now: u64) -> Option<Reply> {
     e.execute(c, &argv, now)
 }
 
-/// Every key of every database with its type, DUMP payload and absolute expiry: what must survive a reload.
-fn contents(e: &mut Engine) -> Vec<(usize, Vec<u8>, Vec<u8>, Option<u64>)> {
+/// A key as a reload must rebuild it: database, name, DUMP payload, absolute expiry.
+type KeyState = (usize, Vec<u8>, Vec<u8>, Option<u64>);
+
+/// Every key of every database with its DUMP payload and absolute expiry: what must survive a reload.
+fn contents(e: &mut Engine) -> Vec<KeyState> {
     let mut out = Vec::new();
     for (i, db) in e.dbs.iter().enumerate() {
         for (k, entry) in db.keys.iter() {

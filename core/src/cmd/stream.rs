@@ -1335,7 +1335,9 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
     // the resulting state), and as XGROUP SETID when only LASTID moved the group.
     crate::propagate::prevent(e);
     let propagating = e.propagation_enabled();
-    let mut claims: Vec<(Vec<u8>, &[u8], u64, u64, StreamId)> = Vec::new();
+    // (consumer, ID as given, delivery time, delivery count, the group's last ID) per XCLAIM to propagate.
+    type Claim<'a> = (Vec<u8>, &'a [u8], u64, u64, StreamId);
+    let mut claims: Vec<Claim> = Vec::new();
     let Some(s) = stream_mut(e, c.db, key) else { return Reply::Nil };
     let mut dirty = 0;
     let mut created = false;
