@@ -246,6 +246,7 @@ pub fn handle_clients_blocked_on_keys(e: &mut Engine) {
 /// Serves the clients waiting for one ready key, first blocked first, while the key holds a value.
 fn serve_key(e: &mut Engine, dbi: usize, key: &[u8]) {
     e.expire_if_needed(dbi, key);
+    crate::propagate::end_unit(e);
     let Some(queue) = e.db(dbi).blocking_keys.get(key) else { return };
     let queue: Vec<ClientId> = queue.iter().copied().collect();
     for client in queue {
@@ -255,6 +256,8 @@ fn serve_key(e: &mut Engine, dbi: usize, key: &[u8]) {
             continue;
         };
         let Some(reply) = (w.serve)(e, &w, key) else { continue };
+        // Each client served is an execution unit of its own (what it popped, as the non-blocking command).
+        crate::propagate::end_unit(e);
         unblock(e, client);
         if reply.is_error() {
             // The blocked command was counted as a call when it blocked; its late error counts as a failure.

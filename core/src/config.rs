@@ -59,6 +59,19 @@ pub struct Config {
     /// `enable-debug-command`: `no` (Redis's default: DEBUG is refused), `yes`, or `local` (the host decides
     /// what is local; the engine treats it as `yes`). Set only at start.
     pub enable_debug_command: String,
+    /// `appendfsync`: `always`, `everysec` or `no`, for the host that writes the AOF.
+    pub appendfsync: String,
+    /// `appenddirname` and `appendfilename`: where the host keeps the AOF's files and their prefix (set at start).
+    pub appenddirname: String,
+    pub appendfilename: String,
+    /// `aof-use-rdb-preamble`: whether a rewrite writes the base as an RDB (`.base.rdb`) or as commands.
+    pub aof_use_rdb_preamble: bool,
+    /// `aof-load-truncated`: whether a last AOF file cut inside a command loads up to it (else the start fails).
+    pub aof_load_truncated: bool,
+    /// `aof-timestamp-enabled`, `aof-rewrite-incremental-fsync`, `aof-disable-auto-gc`: kept and reported only.
+    pub aof_timestamp_enabled: bool,
+    pub aof_rewrite_incremental_fsync: bool,
+    pub aof_disable_auto_gc: bool,
 }
 
 impl Default for Config {
@@ -88,6 +101,14 @@ impl Default for Config {
             dir: String::new(),
             dbfilename: String::from("dump.rdb"),
             enable_debug_command: String::from("no"),
+            appendfsync: String::from("everysec"),
+            appenddirname: String::from("appendonlydir"),
+            appendfilename: String::from("appendonly.aof"),
+            aof_use_rdb_preamble: true,
+            aof_load_truncated: true,
+            aof_timestamp_enabled: false,
+            aof_rewrite_incremental_fsync: true,
+            aof_disable_auto_gc: false,
         }
     }
 }
@@ -205,6 +226,78 @@ pub struct Param {
 
 /// Every parameter, by name.
 pub static PARAMS: &[Param] = &[
+    Param {
+        name: "aof-disable-auto-gc",
+        immutable: false,
+        get: |c| yes_no(c.aof_disable_auto_gc),
+        set: |c, v| {
+            c.aof_disable_auto_gc = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-load-truncated",
+        immutable: false,
+        get: |c| yes_no(c.aof_load_truncated),
+        set: |c, v| {
+            c.aof_load_truncated = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-rewrite-incremental-fsync",
+        immutable: false,
+        get: |c| yes_no(c.aof_rewrite_incremental_fsync),
+        set: |c, v| {
+            c.aof_rewrite_incremental_fsync = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-timestamp-enabled",
+        immutable: false,
+        get: |c| yes_no(c.aof_timestamp_enabled),
+        set: |c, v| {
+            c.aof_timestamp_enabled = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-use-rdb-preamble",
+        immutable: false,
+        get: |c| yes_no(c.aof_use_rdb_preamble),
+        set: |c, v| {
+            c.aof_use_rdb_preamble = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "appenddirname",
+        immutable: true,
+        get: |c| c.appenddirname.clone(),
+        set: |c, v| {
+            c.appenddirname = String::from_utf8_lossy(v).into_owned();
+            Ok(())
+        },
+    },
+    Param {
+        name: "appendfilename",
+        immutable: true,
+        get: |c| c.appendfilename.clone(),
+        set: |c, v| {
+            c.appendfilename = String::from_utf8_lossy(v).into_owned();
+            Ok(())
+        },
+    },
+    Param {
+        name: "appendfsync",
+        immutable: false,
+        get: |c| c.appendfsync.clone(),
+        set: |c, v| {
+            c.appendfsync = String::from(one_of(v, &["everysec", "always", "no"])?);
+            Ok(())
+        },
+    },
     Param {
         name: "appendonly",
         immutable: false,

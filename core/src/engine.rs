@@ -129,6 +129,11 @@ pub struct Engine {
     pub(crate) events: Events,
     /// Snapshots: where SAVE writes, LASTSAVE and INFO persistence; see `crate::rdb`.
     pub persistence: crate::rdb::Persistence,
+    /// The commands propagated for a host's AOF; see `crate::propagate`.
+    pub(crate) propagation: crate::propagate::Propagation,
+    /// Set while an AOF is replayed (Redis's `server.loading`): keys do not expire, and times already past
+    /// are stored as given, so the replay rebuilds exactly what the commands built.
+    pub(crate) loading: bool,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -166,6 +171,8 @@ impl Engine {
             multi: Multi::default(),
             events: Events::default(),
             persistence: crate::rdb::Persistence::new(),
+            propagation: crate::propagate::Propagation::default(),
+            loading: false,
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -297,6 +304,8 @@ impl Engine {
             return Some(reply);
         }
         let reply = self.call(client, db, argv, spec, handler);
+        // The command's unit ends here: clients it unblocks are served as units of their own.
+        crate::propagate::end_unit(self);
         if self.is_blocked(client) {
             return None;
         }
@@ -311,7 +320,15 @@ impl Engine {
         let ctx = Ctx { argv, client, db, spec };
         let watched = multi::snapshot(self, db, spec);
         notify::prepare(self);
+        let dirty_before = self.dirty;
+        let saved_own = self.propagation.own.take();
         let reply = handler(self, &ctx);
+        let own = core::mem::replace(&mut self.propagation.own, saved_own);
+        if self.propagation.active() {
+            // Propagated to the client's database after the command (SELECT inside EXEC moves it).
+            let db_after = self.clients.get(&client).map_or(db, |c| c.db);
+            crate::propagate::after_call(self, db_after, argv, self.dirty > dirty_before, spec.name == "exec", own);
+        }
         notify::flush_new(self);
         multi::compare(self, db, watched);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
@@ -394,6 +411,21 @@ impl Engine {
         Ok((spec, handler))
     }
 
+    /// Whether `argv` names a command the engine runs with a right number of arguments: the errors `execute`
+    /// would answer before running it (unknown command or subcommand, wrong arity), for the AOF loader.
+    pub(crate) fn resolve_command(&self, argv: &[&[u8]]) -> Result<(), Error> {
+        self.resolve(argv).map(|_| ())
+    }
+
+    /// The id the next client will get, and setting it back (the AOF loader's client leaves no gap).
+    pub(crate) fn peek_next_client_id(&self) -> ClientId {
+        self.next_client_id
+    }
+
+    pub(crate) fn set_next_client_id(&mut self, id: ClientId) {
+        self.next_client_id = id;
+    }
+
     /// Whether the engine implements a command (its full name, `object|encoding` for a subcommand).
     pub fn implements(&self, full_name: &str) -> bool {
         self.handlers.contains_key(full_name)
@@ -466,6 +498,8 @@ impl Engine {
             let expired = due.len();
             for key in due {
                 self.delete_expired(dbi, &key);
+                // Each key expired by the cycle is propagated on its own, as Redis does.
+                crate::propagate::end_unit(self);
             }
             if seen == 0 || expired * 100 / seen <= EXPIRE_ACCEPTABLE_STALE {
                 return;
@@ -478,12 +512,16 @@ impl Engine {
             if db.remove(key).is_some() {
                 self.stats.expired_keys += 1;
                 notify::notify(self, notify::EXPIRED, "expired", key, dbi);
+                crate::propagate::deletion(self, dbi, key);
             }
         }
     }
 
     /// Lazy expiry: deletes the key if its time has passed. True when it was deleted.
     pub fn expire_if_needed(&mut self, dbi: usize, key: &[u8]) -> bool {
+        if self.loading {
+            return false;
+        }
         let now = self.now;
         let expired = self.dbs.get(dbi).is_some_and(|db| db.is_expired(key, now));
         if expired {

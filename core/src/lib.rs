@@ -9,6 +9,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod aof;
 pub mod blocking;
 pub mod cmd;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod ldouble;
 pub mod lzf;
 pub mod multi;
 pub mod notify;
+pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;

@@ -23,6 +23,12 @@ pub struct Options {
     pub enable_debug_command: String,
     pub maxclients: usize,
     pub output_limit: OutputLimit,
+    /// `appendonly`: keep a multi-part AOF in `dir/appenddirname` (and load it at start instead of the snapshot).
+    pub appendonly: bool,
+    /// `appendfsync`: `always` (before each reply), `everysec` or `no`.
+    pub appendfsync: String,
+    pub appenddirname: String,
+    pub appendfilename: String,
 }
 
 /// A cap on one client's unsent output (Redis's `client-output-buffer-limit` for the normal class).
@@ -58,11 +64,17 @@ impl Default for Options {
             enable_debug_command: "no".into(),
             maxclients: DEFAULT_MAXCLIENTS,
             output_limit: OutputLimit::default(),
+            appendonly: false,
+            appendfsync: "everysec".into(),
+            appenddirname: redlet_core::aof::DEFAULT_DIRNAME.into(),
+            appendfilename: redlet_core::aof::DEFAULT_FILENAME.into(),
         }
     }
 }
 
 /// What the command line asked for besides running.
+// Made once per process: the size of `Run` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq)]
 pub enum Command {
     Run(Options),
@@ -84,6 +96,8 @@ Usage: redlet-server [--port PORT] [--bind ADDR [ADDR ...]] [--requirepass PASS]
                      [--maxmemory BYTES|100mb] [--dir DIR] [--dbfilename NAME] [--save 'SECS CHANGES ...']
                      [--enable-debug-command no|yes|local] [--maxclients N]
                      [--client-output-buffer-limit 'normal HARD SOFT SECONDS']
+                     [--appendonly yes|no] [--appendfsync always|everysec|no]
+                     [--appenddirname NAME] [--appendfilename NAME]
        redlet-server --version | --help
 
 A Redis 7.0-compatible server over the Redlet engine. Listens on 127.0.0.1:6379 unless told otherwise.
@@ -91,6 +105,8 @@ Memory values take Redis's units: b, k (1000), kb (1024), m, mb, g, gb.
 Port 0 picks a free port; the ready line says which.
 The snapshot DIR/NAME (dump.rdb in the working directory by default) is loaded at start when it exists, and
 written by SAVE, BGSAVE, SHUTDOWN and the save points (none unless --save gives them; --save '' clears).
+With --appendonly yes, every write is also appended to the multi-part AOF in DIR/appendonlydir (Redis 7.0's
+layout), which is loaded at start in place of the snapshot; --appendfsync always syncs it before each reply.
 ";
 
 /// Parses the arguments after the program name.
@@ -175,6 +191,33 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 o.maxclients = v.parse().ok().filter(|&n| n >= 1).ok_or_else(|| CliError(format!("invalid maxclients '{v}'")))?;
             }
             "--client-output-buffer-limit" => o.output_limit = parse_output_limit(&value()?)?,
+            "--appendonly" => {
+                let v = value()?.to_ascii_lowercase();
+                o.appendonly = match v.as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(CliError(format!("invalid appendonly '{v}' (yes or no)"))),
+                };
+            }
+            "--appendfsync" => {
+                let v = value()?.to_ascii_lowercase();
+                if !matches!(v.as_str(), "always" | "everysec" | "no") {
+                    return Err(CliError(format!("invalid appendfsync '{v}' (always, everysec or no)")));
+                }
+                o.appendfsync = v;
+            }
+            "--appenddirname" | "--appendfilename" => {
+                let v = value()?;
+                // As Redis's checks: a name, not a path.
+                if v.is_empty() || v.contains('/') {
+                    return Err(CliError(format!("{} can't be a path, just a name: '{v}'", &flag[2..])));
+                }
+                if flag == "--appenddirname" {
+                    o.appenddirname = v;
+                } else {
+                    o.appendfilename = v;
+                }
+            }
             _ => return Err(CliError(format!("unknown option '{arg}'"))),
         }
     }
@@ -258,6 +301,17 @@ mod tests {
         assert!(run(&["--port", "x"]).is_err());
         assert!(run(&["--port"]).is_err());
         assert!(run(&["--nope"]).is_err());
+    }
+
+    #[test]
+    fn aof_flags() {
+        let o = run(&["--appendonly", "yes", "--appendfsync", "always", "--appenddirname", "aofs"]).unwrap();
+        assert!(o.appendonly);
+        assert_eq!((o.appendfsync.as_str(), o.appenddirname.as_str()), ("always", "aofs"));
+        assert_eq!(run(&[]).unwrap().appenddirname, "appendonlydir");
+        assert!(run(&["--appendonly", "maybe"]).is_err());
+        assert!(run(&["--appendfsync", "sometimes"]).is_err());
+        assert!(run(&["--appenddirname", "a/b"]).is_err());
     }
 
     #[test]

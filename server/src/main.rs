@@ -9,7 +9,7 @@
 //! `cli.rs` reads the flags (redis-server's spelling: `--port`, `--bind`, `--requirepass`, `--maxmemory`, `--dir`,
 //! `--dbfilename`, `--save`, `--enable-debug-command`, `--maxclients`, `--client-output-buffer-limit`);
 //! `server.rs` is the single-threaded event loop that owns the engine; `persist.rs` keeps its snapshots in a
-//! file. SIGINT and SIGTERM stop it cleanly (saving first when save points are configured, as Redis does).
+//! file and `aof.rs` its append-only file (`--appendonly yes`). SIGINT and SIGTERM stop it cleanly (saving first when save points are configured, as Redis does).
 #![forbid(unsafe_code)]
 
 /// A line on stderr; a closed stderr is not worth a panic.
@@ -20,6 +20,7 @@ macro_rules! log {
     }};
 }
 
+mod aof;
 mod cli;
 mod persist;
 mod server;

@@ -15,6 +15,7 @@ use redlet_core::{ClientId, Config, Engine};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
+use crate::aof::Aof;
 use crate::cli::{Options, OutputLimit};
 use crate::persist::FileStore;
 use redlet_core::resp::{parse_command, Limits};
@@ -80,6 +81,8 @@ pub struct Server {
     output_limit: OutputLimit,
     /// The buffer every `read` goes through, allocated once (not zeroed again for each small request).
     read_buf: Vec<u8>,
+    /// The append-only file; appending while `appendonly` is on.
+    aof: Aof,
 }
 
 /// The wall clock in unix milliseconds: the only time the engine is given.
@@ -125,14 +128,26 @@ impl Server {
         config.dbfilename = opts.dbfilename.clone();
         config.save = opts.save.clone();
         config.enable_debug_command = opts.enable_debug_command.clone();
+        config.appendonly = opts.appendonly;
+        config.appendfsync = opts.appendfsync.clone();
+        config.appenddirname = opts.appenddirname.clone();
+        config.appendfilename = opts.appendfilename.clone();
         let mut engine = Engine::new(config);
-        // The snapshot is loaded before the first client is accepted, as redis-server loads before serving.
+        // The data is loaded before the first client is accepted, as redis-server loads before serving: from
+        // the AOF when it is on (the snapshot is then not read, as in Redis), else from the snapshot.
         let store = FileStore::new(&opts.dbfilename);
         engine.tick(now_ms());
-        if let Some(keys) = store.load_into(&mut engine).map_err(io::Error::other)? {
+        let mut aof = Aof::new(&opts.appenddirname, &opts.appendfilename);
+        if opts.appendonly {
+            if let Some(keys) = aof.load(&mut engine, now_ms()).map_err(io::Error::other)? {
+                log!("DB loaded from append only file: {keys} keys");
+            }
+            aof.start(&mut engine).map_err(|e| io::Error::other(format!("Can't open the append-only file: {e}")))?;
+        } else if let Some(keys) = store.load_into(&mut engine).map_err(io::Error::other)? {
             log!("DB loaded from disk: {keys} keys");
         }
         engine.set_snapshot_store(Box::new(store));
+        engine.set_aof_host(true);
         Ok(Server {
             poll,
             listeners,
@@ -148,6 +163,7 @@ impl Server {
             maxclients: opts.maxclients,
             output_limit: opts.output_limit,
             read_buf: vec![0; READ_CHUNK],
+            aof,
         })
     }
 
@@ -198,17 +214,27 @@ impl Server {
                 self.engine.tick(now_ms());
                 self.deliver_pushes();
                 self.check_clients();
+                if self.engine.config.appendfsync == "everysec" {
+                    // Syncs what the last second appended, when there was nothing to append since.
+                    let _ = self.aof.append(&[], "everysec");
+                }
                 next_tick = Instant::now() + self.tick_interval();
             }
             self.run_unblocked();
             if std::mem::take(&mut self.check_closing) {
                 self.check_clients();
             }
+            // What this turn's commands propagated goes to the AOF before any of their replies goes out.
+            self.persist_aof();
             if shutdown {
                 // SIGINT/SIGTERM: Redis saves first when save points are configured (prepareForShutdown).
                 if !self.engine.config.save.is_empty() {
                     let _ = self.engine.save_snapshot(redlet_core::rdb::Format::V9);
                 }
+            }
+            if shutdown || self.engine.shutdown_requested() {
+                // Redis syncs the AOF before it exits.
+                let _ = self.aof.fsync();
             }
             if self.engine.shutdown_requested() {
                 // SHUTDOWN already saved; Redis exits without answering it.
@@ -217,6 +243,50 @@ impl Server {
             self.flush_all();
             if shutdown {
                 return Ok(());
+            }
+        }
+    }
+
+    /// The AOF's share of a turn: appends what the engine propagated (synced first with `appendfsync
+    /// always`), then does a rewrite BGREWRITEAOF asked for, and follows CONFIG SET appendonly.
+    fn persist_aof(&mut self) {
+        if self.aof.is_on() {
+            let commands = self.engine.drain_propagated();
+            let fsync = self.engine.config.appendfsync.clone();
+            let result = self.aof.append(&commands, &fsync);
+            if let Err(e) = &result {
+                log!("Error writing to the AOF file: {e}");
+            }
+            self.engine.persistence.aof.last_write_failed = result.is_err();
+        }
+        if self.engine.take_aof_rewrite_request() {
+            let on = self.aof.is_on();
+            self.rewrite_aof(on, "on background rewrite");
+        }
+        let want = self.engine.config.appendonly;
+        if want && !self.aof.is_on() {
+            // CONFIG SET appendonly yes: a rewrite writes the base of the dataset, then appending starts.
+            if !self.rewrite_aof(true, "on AOF enable") {
+                self.engine.config.appendonly = false;
+            }
+        } else if !want && self.aof.is_on() {
+            self.aof.stop(&mut self.engine);
+        }
+        self.aof.report(&mut self.engine);
+    }
+
+    /// Runs a rewrite and reports it to the engine (INFO's `aof_rewrites`, `aof_last_bgrewrite_status`).
+    fn rewrite_aof(&mut self, aof_on: bool, why: &str) -> bool {
+        match self.aof.rewrite(&mut self.engine, aof_on, why) {
+            Ok(()) => {
+                log!("Background AOF rewrite finished successfully");
+                self.engine.aof_rewrite_done(true);
+                true
+            }
+            Err(e) => {
+                log!("Background AOF rewrite failed: {e}");
+                self.engine.aof_rewrite_done(false);
+                false
             }
         }
     }

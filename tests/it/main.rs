@@ -1,5 +1,6 @@
 //! Redlet's integration tests: one binary, a module per concern.
 
+mod aof;
 mod console;
 mod diff;
 mod prop;

@@ -191,6 +191,8 @@ fn geoadd(e: &mut Engine, c: &Ctx) -> Reply {
         argv.push(score);
         argv.push(c.arg(longidx + 3 * i + 2));
     }
+    // Redis replaces the command's arguments with these before calling ZADD, so GEOADD propagates as them.
+    crate::propagate::rewrite(e, &argv);
     let zc = Ctx { argv: &argv, client: c.client, db: c.db, spec: c.spec };
     zadd(e, &zc)
 }

@@ -190,6 +190,8 @@ fn hincrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     };
     h.set(c.arg(2), text.clone(), limits);
     e.dirty += 1;
+    // Propagated as the value it computed (HSET), so a replay cannot round differently.
+    crate::propagate::rewrite(e, &[b"HSET", c.arg(1), c.arg(2), &text]);
     // Redis signals the key even when the value ends up the same (a WATCH sees a change).
     e.db_mut(c.db).signal_modified_key(c.arg(1));
     notify(e, notify::HASH, "hincrbyfloat", c.arg(1), c.db);

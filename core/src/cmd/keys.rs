@@ -11,6 +11,7 @@ use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::glob::{is_literal, matches_everything, string_match};
 use crate::notify::{self, notify};
+use crate::propagate;
 use crate::reply::Reply;
 use crate::util::{eq_ic, parse_i64};
 use crate::value::{Entry, Value};
@@ -228,14 +229,23 @@ fn expire_generic(e: &mut Engine, c: &Ctx, basetime: i64, unit: Unit) -> Reply {
     if refused {
         return Reply::Integer(0);
     }
-    // checkAlreadyExpired: compared with the clock, whatever the form.
+    // checkAlreadyExpired: compared with the clock, whatever the form (never while loading an AOF).
     let now = e.now as i64;
+    let loading = e.loading;
     let db = e.db_mut(c.db);
-    let event = if when <= now {
+    let event = if when <= now && !loading {
         db.remove(key);
+        propagate::rewrite(e, &[b"DEL", key]);
         "del"
     } else {
         db.set_expire(key, when as u64);
+        // Every form propagates as PEXPIREAT with the absolute time, its flags (NX, GT...) kept.
+        if e.propagation_enabled() {
+            let when = crate::util::i64_bytes(when);
+            let mut argv: Vec<&[u8]> = alloc::vec![b"PEXPIREAT", key, &when];
+            argv.extend(c.argv.get(3..).unwrap_or_default());
+            propagate::rewrite(e, &argv);
+        }
         "expire"
     };
     e.dirty += 1;
@@ -621,10 +631,13 @@ fn restore(e: &mut Engine, c: &Ctx) -> Reply {
     let now = e.now;
     let deleted = replace && e.db_mut(c.db).remove(key).is_some();
     let when = if ttl != 0 && !absttl { ttl.saturating_add(now as i64) } else { ttl };
-    // A time already past: the value is not added (a replaced key is just gone), as checkAlreadyExpired.
-    if when != 0 && when <= now as i64 {
+    // A time already past: the value is not added (a replaced key is just gone), as checkAlreadyExpired
+    // (which never holds while loading an AOF).
+    if when != 0 && when <= now as i64 && !e.loading {
         if deleted {
             e.dirty += 1;
+            propagate::rewrite(e, &[b"DEL", key]);
+            notify(e, notify::GENERIC, "del", key, c.db);
         }
         return Reply::ok();
     }
@@ -634,8 +647,19 @@ fn restore(e: &mut Engine, c: &Ctx) -> Reply {
     db.set(key, entry);
     if when != 0 {
         db.set_expire(key, when as u64);
+        // A relative TTL propagates as the absolute time it gave, with ABSTTL added.
+        if !absttl && e.propagation_enabled() {
+            let when = crate::util::i64_bytes(when);
+            let mut argv: Vec<&[u8]> = c.argv.to_vec();
+            if let Some(ttl_arg) = argv.get_mut(2) {
+                *ttl_arg = &when;
+            }
+            argv.push(b"ABSTTL");
+            propagate::rewrite(e, &argv);
+        }
     }
     e.dirty += 1;
+    notify(e, notify::GENERIC, "restore", key, c.db);
     Reply::ok()
 }
 

@@ -7,9 +7,10 @@ use crate::blocking::{self, Waiter};
 use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::notify::{self, notify};
+use crate::propagate;
 use crate::reply::Reply;
 use crate::types::list::{End, List};
-use crate::util::{eq_ic, parse_i64};
+use crate::util::{eq_ic, i64_bytes, parse_i64};
 use crate::value::{Entry, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -529,6 +530,24 @@ fn waiter_args(kind: &[u8], from: End, extra: &[&[u8]]) -> Vec<Vec<u8>> {
     args
 }
 
+/// The pop command a blocking or multi-key pop propagates as.
+fn pop_name(end: End) -> &'static [u8] {
+    if end == End::Head {
+        b"LPOP"
+    } else {
+        b"RPOP"
+    }
+}
+
+/// An end as Redis's shared objects spell it when it propagates a served BLMOVE.
+fn end_word(end: End) -> &'static [u8] {
+    if end == End::Head {
+        b"left"
+    } else {
+        b"right"
+    }
+}
+
 fn end_byte(end: End) -> u8 {
     if end == End::Head {
         b'L'
@@ -549,21 +568,31 @@ fn byte_end(arg: Option<&Vec<u8>>) -> End {
 fn serve_list(e: &mut Engine, w: &Waiter, key: &[u8]) -> Option<Reply> {
     let kind = w.args.first()?.as_slice();
     let from = byte_end(w.args.get(1));
+    // What the served client did propagates as the non-blocking command (serveClientBlockedOnList).
     match kind {
         b"pop" => {
             let value = pop_from(e, w.db, key, 1, from).pop()?;
+            propagate::also(e, w.db, &[pop_name(from), key]);
             Some(Reply::Array(alloc::vec![Reply::bulk(key), Reply::Bulk(value)]))
         }
         b"mpop" => {
             let count = w.args.get(2).and_then(|n| parse_i64(n)).unwrap_or(1).max(1) as usize;
             let values = pop_from(e, w.db, key, count, from);
+            propagate::also(e, w.db, &[pop_name(from), key, &i64_bytes(values.len() as i64)]);
             Some(Reply::Array(alloc::vec![Reply::bulk(key), bulk_array(values)]))
         }
         _ => {
             let to = byte_end(w.args.get(2));
             let dst = w.args.get(3)?;
             match lmove_generic(e, w.db, key, dst, from, to) {
-                Ok(Some(v)) => Some(Reply::Bulk(v)),
+                Ok(Some(v)) => {
+                    if kind == b"rpoplpush" {
+                        propagate::also(e, w.db, &[b"RPOPLPUSH", key, dst]);
+                    } else {
+                        propagate::also(e, w.db, &[b"LMOVE", key, dst, end_word(from), end_word(to)]);
+                    }
+                    Some(Reply::Bulk(v))
+                }
                 Ok(None) => None,
                 // A destination of another type: the client gets the error and stops waiting; nothing moves.
                 Err(err) => Some(err.into()),
@@ -582,6 +611,11 @@ fn blocking_pop_generic(e: &mut Engine, c: &Ctx, keys: &[&[u8]], end: End, count
             Ok(_) => continue,
         }
         let values = pop_from(e, c.db, key, count.unwrap_or(1), end);
+        // Served at once: propagated as LPOP/RPOP (with the number popped for BLMPOP).
+        match count {
+            Some(_) => propagate::rewrite(e, &[pop_name(end), key, &i64_bytes(values.len() as i64)]),
+            None => propagate::rewrite(e, &[pop_name(end), key]),
+        }
         return match count {
             Some(_) => Reply::Array(alloc::vec![Reply::bulk(key), bulk_array(values)]),
             None => {
@@ -630,6 +664,11 @@ fn blmove_generic(e: &mut Engine, c: &Ctx, from: End, to: End, deadline: u64) ->
     match write_list(e, c.db, src) {
         Err(err) => return err.into(),
         Ok(Some(_)) => {
+            if c.spec.name == "brpoplpush" {
+                propagate::rewrite(e, &[b"RPOPLPUSH", src, dst]);
+            } else {
+                propagate::rewrite(e, &[b"LMOVE", src, dst, c.arg(3), c.arg(4)]);
+            }
             return match lmove_generic(e, c.db, src, dst, from, to) {
                 Ok(Some(v)) => Reply::Bulk(v),
                 Ok(None) => Reply::Nil,
@@ -642,7 +681,8 @@ fn blmove_generic(e: &mut Engine, c: &Ctx, from: End, to: End, deadline: u64) ->
     if e.blocking.deny {
         return Reply::Nil;
     }
-    let args = waiter_args(b"move", from, &[&[end_byte(to)], dst]);
+    let kind: &[u8] = if c.spec.name == "brpoplpush" { b"rpoplpush" } else { b"move" };
+    let args = waiter_args(kind, from, &[&[end_byte(to)], dst]);
     blocking::block(e, c.client, c.db, &[src], deadline, "list", args, serve_list);
     Reply::NilArray
 }
@@ -707,6 +747,7 @@ fn lmpop_generic(e: &mut Engine, c: &Ctx, numkeys_idx: usize, blocking: bool) ->
             Err(err) => return err.into(),
             Ok(Some(l)) if !l.is_empty() => {
                 let values = pop_from(e, c.db, key, count, end);
+                propagate::rewrite(e, &[pop_name(end), key, &i64_bytes(values.len() as i64)]);
                 return Reply::Array(alloc::vec![Reply::bulk(key), bulk_array(values)]);
             }
             Ok(_) => {}

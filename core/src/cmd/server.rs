@@ -42,6 +42,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("save", save),
     ("bgsave", bgsave),
     ("lastsave", lastsave),
+    ("bgrewriteaof", bgrewriteaof),
     ("shutdown", shutdown),
     ("debug", debug),
 ];
@@ -73,6 +74,8 @@ fn flushdb(e: &mut Engine, c: &Ctx) -> Reply {
         return Error::Syntax.into();
     }
     flush_db(e, c.db);
+    // Propagated even when the database was already empty, as Redis forces it.
+    crate::propagate::force(e);
     Reply::ok()
 }
 
@@ -88,6 +91,8 @@ fn flushall(e: &mut Engine, c: &Ctx) -> Reply {
     if !e.config.save.is_empty() {
         let _ = e.save_snapshot(Format::V9);
     }
+    // Propagated even when every database was already empty, as Redis forces it.
+    crate::propagate::force(e);
     Reply::ok()
 }
 
@@ -365,6 +370,7 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
             );
         }
         "persistence" => {
+            let aof = &e.persistence.aof;
             out.push_str("# Persistence\r\n");
             fields!(out,
                 "loading" => 0,
@@ -388,16 +394,26 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "aof_enabled" => cfg.appendonly as u8,
                 "aof_rewrite_in_progress" => 0,
                 "aof_rewrite_scheduled" => 0,
-                "aof_last_rewrite_time_sec" => -1,
+                "aof_last_rewrite_time_sec" => if aof.rewrites > 0 || aof.last_rewrite_failed { 0 } else { -1 },
                 "aof_current_rewrite_time_sec" => -1,
-                "aof_last_bgrewrite_status" => "ok",
-                "aof_rewrites" => 0,
-                "aof_rewrites_consecutive_failures" => 0,
-                "aof_last_write_status" => "ok",
+                "aof_last_bgrewrite_status" => if aof.last_rewrite_failed { "err" } else { "ok" },
+                "aof_rewrites" => aof.rewrites,
+                "aof_rewrites_consecutive_failures" => u8::from(aof.last_rewrite_failed),
+                "aof_last_write_status" => if aof.last_write_failed { "err" } else { "ok" },
                 "aof_last_cow_size" => 0,
                 "module_fork_in_progress" => 0,
                 "module_fork_last_cow_size" => 0,
             );
+            if cfg.appendonly {
+                fields!(out,
+                    "aof_current_size" => aof.current_size,
+                    "aof_base_size" => aof.base_size,
+                    "aof_pending_rewrite" => 0,
+                    "aof_buffer_length" => 0,
+                    "aof_pending_bio_fsync" => 0,
+                    "aof_delayed_fsync" => 0,
+                );
+            }
         }
         "stats" => {
             out.push_str("# Stats\r\n");
@@ -1142,6 +1158,28 @@ fn bgsave(e: &mut Engine, c: &Ctx) -> Reply {
     // The snapshot is made at once; a failure to store it shows in INFO, as a failed child's would.
     e.bgsave();
     Reply::status("Background saving started")
+}
+
+/// BGREWRITEAOF
+///
+/// The host that keeps the AOF does the rewrite between commands (a new base from the dataset, a new
+/// incremental file, the manifest), as Redis's child would in the background; without one there is nothing
+/// to rewrite and it counts as done.
+fn bgrewriteaof(e: &mut Engine, c: &Ctx) -> Reply {
+    let aof = &mut e.persistence.aof;
+    if aof.rewrite_requested {
+        return Error::other("ERR Background append only file rewriting already in progress").into();
+    }
+    if aof.host {
+        aof.rewrite_requested = true;
+    } else {
+        e.aof_rewrite_done(true);
+    }
+    // Redis cannot fork inside EXEC, so there the rewrite is only scheduled.
+    if e.multi.transactions.get(&c.client).is_some_and(|tx| tx.executing) {
+        return Reply::status("Background append only file rewriting scheduled");
+    }
+    Reply::status("Background append only file rewriting started")
 }
 
 /// LASTSAVE

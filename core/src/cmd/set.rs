@@ -268,6 +268,8 @@ fn spop(e: &mut Engine, c: &Ctx) -> Reply {
     notify(e, notify::SET, "spop", key, c.db);
     delete_if_empty(e, c.db, key);
     e.dirty += 1;
+    // The member popped at random propagates as its removal.
+    crate::propagate::rewrite(e, &[b"SREM", key, &popped]);
     Reply::Bulk(popped)
 }
 
@@ -297,6 +299,7 @@ fn spop_with_count(e: &mut Engine, c: &Ctx) -> Reply {
         let reply = sunion_diff_generic(e, c.db, &[key], None, SetOp::Union);
         e.db_mut(c.db).remove(key);
         notify(e, notify::GENERIC, "del", key, c.db);
+        crate::propagate::rewrite(e, &[b"DEL", key]);
         return reply;
     }
 
@@ -307,7 +310,8 @@ fn spop_with_count(e: &mut Engine, c: &Ctx) -> Reply {
     let remaining = size - count;
     if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         // Case 2: few members asked for: pop them one at a time.
-        let popped = (0..count).filter_map(|_| set.pop_random(rng)).map(Reply::Bulk).collect();
+        let popped: Vec<Reply> = (0..count).filter_map(|_| set.pop_random(rng)).map(Reply::Bulk).collect();
+        propagate_srems(e, c.db, key, &popped);
         return Reply::Set(popped);
     }
     // Case 3: most of the set asked for: move the members to keep into a new set, then answer what is left
@@ -317,9 +321,23 @@ fn spop_with_count(e: &mut Engine, c: &Ctx) -> Reply {
         let Some(m) = set.pop_random(rng) else { break };
         kept.get_or_insert_with(|| Set::for_first_member(&m)).add(&m, max);
     }
-    let popped = set.iter().map(bulk_member).collect();
+    let popped: Vec<Reply> = set.iter().map(bulk_member).collect();
     *set = kept.unwrap_or_default();
+    propagate_srems(e, c.db, key, &popped);
     Reply::Set(popped)
+}
+
+/// SPOP with a count propagates one `SREM key member` per member popped, as Redis 7.0 does.
+fn propagate_srems(e: &mut Engine, db: usize, key: &[u8], popped: &[Reply]) {
+    if !e.propagation_enabled() {
+        return;
+    }
+    crate::propagate::prevent(e);
+    for m in popped {
+        if let Reply::Bulk(m) = m {
+            crate::propagate::also(e, db, &[b"SREM", key, m]);
+        }
+    }
 }
 
 /// SRANDMEMBER key [count]

@@ -11,7 +11,7 @@ use crate::error::{lossy, Error};
 use crate::notify::{self, notify};
 use crate::reply::Reply;
 use crate::types::stream::{Fields, Group, Nack, Stream, StreamId, INVALID_ENTRIES_READ, NODE_MAX_ENTRIES};
-use crate::util::{eq_ic, parse_i64};
+use crate::util::{eq_ic, i64_bytes, parse_i64};
 use crate::value::{Entry, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -256,13 +256,15 @@ struct TrimArgs {
     approx: bool,
     limit: u64,
     nomkstream: bool,
+    /// Where the trimming threshold is in argv (after MAXLEN/MINID and any `~`/`=`), for the rewrite of `~`.
+    threshold_idx: usize,
     /// XADD's ID: `None` for `*`; the flag says whether the sequence was given.
     id: Option<(StreamId, bool)>,
 }
 
 /// Parses XADD's or XTRIM's options (streamParseAddOrTrimArgsOrReply); for XADD returns also where the
 /// ID argument is.
-fn parse_add_trim(c: &Ctx, xadd: bool) -> Result<(TrimArgs, usize), Error> {
+fn parse_add_trim(c: &Ctx, xadd: bool, loading: bool) -> Result<(TrimArgs, usize), Error> {
     let mut args = TrimArgs::default();
     let mut limit: Option<i64> = None;
     let mut strategy = false;
@@ -298,6 +300,7 @@ fn parse_add_trim(c: &Ctx, xadd: bool) -> Result<(TrimArgs, usize), Error> {
                 args.minid = Some(parse_strict_id(c.arg(i + 1))?);
                 args.maxlen = None;
             }
+            args.threshold_idx = i + 1;
             i += 1;
             strategy = true;
         } else if eq_ic(opt, "LIMIT") && moreargs > 0 {
@@ -324,6 +327,8 @@ fn parse_add_trim(c: &Ctx, xadd: bool) -> Result<(TrimArgs, usize), Error> {
         return Err(Error::other("ERR syntax error, XTRIM must be called with a trimming strategy"));
     }
     match limit {
+        // An AOF holds what `~` was rewritten to (`= n LIMIT m`): Redis's AOF client trims exactly, unlimited.
+        _ if loading => args.limit = 0,
         Some(_) if !args.approx => {
             return Err(Error::other("ERR syntax error, LIMIT cannot be used without the special ~ option"));
         }
@@ -362,13 +367,35 @@ fn next_add_id(s: &Stream, given: Option<(StreamId, bool)>, now: u64) -> Result<
     Ok(id)
 }
 
+/// A `~` trim propagates as the exact trim it did (streamRewriteApproxSpecifier and
+/// streamRewriteTrimArgument): `=`, and as threshold the length left (MAXLEN) or the first ID left (MINID; the
+/// largest ID when nothing is left).
+fn rewrite_approx_trim(argv: &mut [Vec<u8>], s: &Stream, args: &TrimArgs) {
+    if !args.approx || args.threshold_idx < 1 {
+        return;
+    }
+    if let Some(a) = argv.get_mut(args.threshold_idx - 1) {
+        *a = b"=".to_vec();
+    }
+    let threshold = if args.maxlen.is_some() {
+        crate::util::i64_bytes(s.len() as i64)
+    } else if s.is_empty() {
+        StreamId::MAX.to_bytes()
+    } else {
+        s.first_id().to_bytes()
+    };
+    if let Some(a) = argv.get_mut(args.threshold_idx) {
+        *a = threshold;
+    }
+}
+
 fn trim_stream(s: &mut Stream, args: &TrimArgs) -> u64 {
     s.trim(args.maxlen, args.minid, args.approx, args.limit)
 }
 
 /// XADD key [NOMKSTREAM] [MAXLEN | MINID [= | ~] threshold [LIMIT count]] * | id field value [field value ...]
 fn xadd(e: &mut Engine, c: &Ctx) -> Reply {
-    let (args, idpos) = match parse_add_trim(c, true) {
+    let (args, idpos) = match parse_add_trim(c, true, e.loading) {
         Ok(p) => p,
         Err(err) => return err.into(),
     };
@@ -412,6 +439,19 @@ fn xadd(e: &mut Engine, c: &Ctx) -> Reply {
     s.append(id, fields);
     // Redis trims after the `xadd` event, and fires `xtrim` when that removed anything.
     let trimmed = if args.maxlen.is_some() || args.minid.is_some() { trim_stream(s, &args) } else { 0 };
+    if e.propagation_enabled() {
+        // Propagated with the ID it took and, for `~`, the exact trim it did (xaddCommand's rewrites).
+        let mut argv: Vec<Vec<u8>> = c.argv.iter().map(|a| a.to_vec()).collect();
+        if !matches!(args.id, Some((_, true))) {
+            if let Some(a) = argv.get_mut(idpos) {
+                *a = id.to_bytes();
+            }
+        }
+        if let Some(s) = stream_mut(e, c.db, key) {
+            rewrite_approx_trim(&mut argv, s, &args);
+        }
+        crate::propagate::rewrite_owned(e, argv);
+    }
     e.dirty += 1;
     e.db_mut(c.db).signal_key_as_ready(key);
     notify(e, notify::STREAM, "xadd", key, c.db);
@@ -423,14 +463,22 @@ fn xadd(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// XTRIM key MAXLEN | MINID [= | ~] threshold [LIMIT count]
 fn xtrim(e: &mut Engine, c: &Ctx) -> Reply {
-    let args = match parse_add_trim(c, false) {
+    let args = match parse_add_trim(c, false, e.loading) {
         Ok((a, _)) => a,
         Err(err) => return err.into(),
     };
     let deleted = match write_stream(e, c.db, c.arg(1)) {
         Err(err) => return err.into(),
         Ok(None) => return Reply::Integer(0),
-        Ok(Some(s)) => trim_stream(s, &args),
+        Ok(Some(s)) => {
+            let deleted = trim_stream(s, &args);
+            if args.approx {
+                let mut argv: Vec<Vec<u8>> = c.argv.iter().map(|a| a.to_vec()).collect();
+                rewrite_approx_trim(&mut argv, s, &args);
+                crate::propagate::rewrite_owned(e, argv);
+            }
+            deleted
+        }
     };
     e.dirty += deleted;
     if deleted > 0 {
@@ -531,7 +579,25 @@ fn xrevrange(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// Delivers entries after `after` to a group's consumer (streamReplyWithRange with a group): advances the
 /// group's last ID and read counter, and records each entry as pending unless `noack`.
-fn deliver_new(s: &mut Stream, group: &[u8], consumer: &[u8], after: StreamId, count: u64, noack: bool, now: u64) -> Vec<Reply> {
+/// What a group read propagates: each entry it made pending (an XCLAIM each: its ID, delivery time and count,
+/// and the group's last ID then), and whether it moved the group's last ID.
+#[derive(Default)]
+struct Delivered {
+    claims: Vec<(StreamId, u64, u64, StreamId)>,
+    last_id_moved: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn deliver_new(
+    s: &mut Stream,
+    group: &[u8],
+    consumer: &[u8],
+    after: StreamId,
+    count: u64,
+    noack: bool,
+    now: u64,
+    out_prop: &mut Delivered,
+) -> Vec<Reply> {
     let Some(start) = after.incr() else { return Vec::new() };
     let limit = if count == 0 { usize::MAX } else { count as usize };
     let ids: Vec<StreamId> = s.entries.range(start..).take(limit).map(|(id, _)| *id).collect();
@@ -548,6 +614,7 @@ fn deliver_new(s: &mut Stream, group: &[u8], consumer: &[u8], after: StreamId, c
                     g.entries_read = estimate;
                 }
                 g.last_id = id;
+                out_prop.last_id_moved = true;
             }
             if !noack {
                 if let Some(nack) = g.pel.get_mut(&id) {
@@ -557,6 +624,7 @@ fn deliver_new(s: &mut Stream, group: &[u8], consumer: &[u8], after: StreamId, c
                     g.pel.insert(id, Nack { delivery_time: now, delivery_count: 1, consumer: consumer.to_vec() });
                 }
                 g.reassign(id, consumer);
+                out_prop.claims.push((id, now, 1, g.last_id));
             }
         }
         if let Some(r) = single_entry(s, &id) {
@@ -593,7 +661,7 @@ fn deliver_history(s: &mut Stream, group: &[u8], consumer: &[u8], after: StreamI
 
 /// Creates the consumer (an `xgroup-createconsumer` event) or refreshes its seen time (streamLookupConsumer +
 /// streamCreateConsumer).
-fn touch_consumer(e: &mut Engine, s_key: (usize, &[u8]), group: &[u8], consumer: &[u8]) {
+fn touch_consumer(e: &mut Engine, s_key: (usize, &[u8]), group: &[u8], consumer: &[u8]) -> bool {
     let now = e.now;
     let mut created = false;
     if let Some(g) = stream_mut(e, s_key.0, s_key.1).and_then(|s| s.groups.get_mut(group)) {
@@ -605,6 +673,44 @@ fn touch_consumer(e: &mut Engine, s_key: (usize, &[u8]), group: &[u8], consumer:
     if created {
         e.dirty += 1;
         notify(e, notify::STREAM, "xgroup-createconsumer", s_key.1, s_key.0);
+    }
+    created
+}
+
+/// `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID id`, the command Redis propagates
+/// for an entry a group read or claim made pending (streamPropagateXCLAIM).
+#[allow(clippy::too_many_arguments)]
+fn propagate_xclaim(e: &mut Engine, db: usize, key: &[u8], group: &[u8], consumer: &[u8], id: &[u8], time: u64, count: u64, last: StreamId) {
+    let (time, count, last) = (i64_bytes(time as i64), i64_bytes(count as i64), last.to_bytes());
+    crate::propagate::also(
+        e,
+        db,
+        &[b"XCLAIM", key, group, consumer, b"0", id, b"TIME", &time, b"RETRYCOUNT", &count, b"FORCE", b"JUSTID", b"LASTID", &last],
+    );
+}
+
+/// `XGROUP SETID key group id ENTRIESREAD n` with the group's state (streamPropagateGroupID).
+fn propagate_group_id(e: &mut Engine, db: usize, key: &[u8], group: &[u8]) {
+    let Some(g) = stream_mut(e, db, key).and_then(|s| s.groups.get(group)) else { return };
+    let (last, read) = (g.last_id.to_bytes(), i64_bytes(g.entries_read));
+    crate::propagate::also(e, db, &[b"XGROUP", b"SETID", key, group, &last, b"ENTRIESREAD", &read]);
+}
+
+/// What a group read propagates: the consumer it created (with NOACK only: an XCLAIM creates it), each
+/// entry made pending as an XCLAIM, and with NOACK the group's new last ID.
+#[allow(clippy::too_many_arguments)]
+fn propagate_delivery(e: &mut Engine, db: usize, key: &[u8], group: &[u8], consumer: &[u8], created: bool, noack: bool, d: Delivered) {
+    if !e.propagation_enabled() {
+        return;
+    }
+    if created {
+        crate::propagate::also(e, db, &[b"XGROUP", b"CREATECONSUMER", key, group, consumer]);
+    }
+    for (id, time, count, last) in d.claims {
+        propagate_xclaim(e, db, key, group, consumer, &id.to_bytes(), time, count, last);
+    }
+    if noack && d.last_id_moved {
+        propagate_group_id(e, db, key, group);
     }
 }
 
@@ -753,13 +859,19 @@ fn xread_generic(e: &mut Engine, c: &Ctx, xreadgroup: bool) -> Reply {
         }
         let Some((after, history)) = serve else { continue };
         // Redis 7.0 creates (or refreshes) the consumer only when it serves it now, not when it blocks.
-        if let Some(g) = group {
-            touch_consumer(e, (c.db, key), g, consumer);
-        }
+        let created = match group {
+            Some(g) => touch_consumer(e, (c.db, key), g, consumer),
+            None => false,
+        };
         let Some(s) = stream_mut(e, c.db, key) else { continue };
+        let mut delivered = Delivered::default();
         let entries = match group {
             Some(g) if history => deliver_history(s, g, consumer, after, count, now),
-            Some(g) => deliver_new(s, g, consumer, after, count, noack, now),
+            Some(g) => {
+                let entries = deliver_new(s, g, consumer, after, count, noack, now, &mut delivered);
+                propagate_delivery(e, c.db, key, g, consumer, created && noack, noack, delivered);
+                entries
+            }
             None => {
                 let Some(start) = after.incr() else { continue };
                 range_entries(s, start, StreamId::MAX, count as usize, false)
@@ -825,9 +937,12 @@ fn serve_stream(e: &mut Engine, w: &Waiter, key: &[u8]) -> Option<Reply> {
         return None;
     }
     let entries = if is_group {
-        touch_consumer(e, (w.db, key), &group, &consumer);
+        let created = touch_consumer(e, (w.db, key), &group, &consumer);
         let s = stream_mut(e, w.db, key)?;
-        deliver_new(s, &group, &consumer, gt, count, noack, now)
+        let mut delivered = Delivered::default();
+        let entries = deliver_new(s, &group, &consumer, gt, count, noack, now, &mut delivered);
+        propagate_delivery(e, w.db, key, &group, &consumer, created && noack, noack, delivered);
+        entries
     } else {
         let start = gt.incr()?;
         range_entries(s, start, StreamId::MAX, count as usize, false)
@@ -842,6 +957,8 @@ fn xread(e: &mut Engine, c: &Ctx) -> Reply {
 
 /// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
 fn xreadgroup(e: &mut Engine, c: &Ctx) -> Reply {
+    // Never propagated as itself: as the XCLAIMs (and with NOACK the XGROUP commands) of what it delivered.
+    crate::propagate::prevent(e);
     xread_generic(e, c, true)
 }
 
@@ -1161,7 +1278,7 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
     let mut j = 5;
     while j < c.argc() {
         match parse_strict_id(c.arg(j)) {
-            Ok(id) => ids.push(id),
+            Ok(id) => ids.push((id, c.arg(j))),
             Err(_) => break,
         }
         j += 1;
@@ -1214,21 +1331,35 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
         _ => now as u64,
     };
     let retry = retry.filter(|&n| n >= 0).map(|n| n as u64);
+    // XCLAIM never propagates as itself: as one XCLAIM per entry it claimed or dropped (with FORCE, JUSTID and
+    // the resulting state), and as XGROUP SETID when only LASTID moved the group.
+    crate::propagate::prevent(e);
+    let propagating = e.propagation_enabled();
+    // (consumer, ID as given, delivery time, delivery count, the group's last ID) per XCLAIM to propagate.
+    type Claim<'a> = (Vec<u8>, &'a [u8], u64, u64, StreamId);
+    let mut claims: Vec<Claim> = Vec::new();
     let Some(s) = stream_mut(e, c.db, key) else { return Reply::Nil };
     let mut dirty = 0;
     let mut created = false;
+    let mut propagate_last_id = false;
     if let Some(g) = s.groups.get_mut(grp) {
         if last_id > g.last_id {
             g.last_id = last_id;
+            propagate_last_id = true;
         }
     }
     let mut out = Vec::new();
-    for id in ids {
+    for (id, id_arg) in ids {
         let exists = s.entries.contains_key(&id);
         let Some(g) = s.groups.get_mut(grp) else { break };
         if !exists {
+            let old = g.pel.get(&id).cloned();
             if g.remove_pending(&id) {
                 dirty += 1;
+                if let (true, Some(n)) = (propagating, old) {
+                    claims.push((n.consumer, id_arg, n.delivery_time, n.delivery_count, g.last_id));
+                    propagate_last_id = false;
+                }
             }
             continue;
         }
@@ -1242,6 +1373,10 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
             continue;
         }
         created |= claim_one(g, id, name, delivery_time, retry, justid, now as u64);
+        if let (true, Some(n)) = (propagating, g.pel.get(&id)) {
+            claims.push((name.to_vec(), id_arg, n.delivery_time, n.delivery_count, g.last_id));
+            propagate_last_id = false;
+        }
         if justid {
             out.push(id_reply(&id));
         } else {
@@ -1250,6 +1385,13 @@ fn xclaim(e: &mut Engine, c: &Ctx) -> Reply {
         dirty += 1;
     }
     e.dirty += dirty;
+    for (consumer, id_arg, time, count, last) in claims {
+        propagate_xclaim(e, c.db, key, grp, &consumer, id_arg, time, count, last);
+    }
+    if propagate_last_id {
+        propagate_group_id(e, c.db, key, grp);
+        e.dirty += 1;
+    }
     // XCLAIM fires no event of its own; only the consumer it created has one.
     if created {
         notify(e, notify::STREAM, "xgroup-createconsumer", key, c.db);
@@ -1296,6 +1438,10 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
         return Error::other("ERR Insufficient memory, failed allocating transient memory, COUNT too high.").into();
     }
     let now = e.now;
+    // Never propagated as itself: one XCLAIM per entry claimed or found deleted.
+    crate::propagate::prevent(e);
+    let propagating = e.propagation_enabled();
+    let mut claims: Vec<(Vec<u8>, StreamId, u64, u64, StreamId)> = Vec::new();
     let Some(s) = stream_mut(e, c.db, key) else { return Reply::Nil };
     let mut attempts = count.saturating_mul(10);
     let mut claimed = Vec::new();
@@ -1323,6 +1469,9 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
         let exists = s.entries.contains_key(&id);
         let Some(g) = s.groups.get_mut(grp) else { break };
         if !exists {
+            if let (true, Some(n)) = (propagating, g.pel.get(&id)) {
+                claims.push((n.consumer.clone(), id, n.delivery_time, n.delivery_count, g.last_id));
+            }
             g.remove_pending(&id);
             deleted.push(id_reply(&id));
             dirty += 1;
@@ -1334,6 +1483,9 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
             continue;
         }
         created |= claim_one(g, id, name, now, None, justid, now);
+        if let (true, Some(n)) = (propagating, g.pel.get(&id)) {
+            claims.push((name.to_vec(), id, n.delivery_time, n.delivery_count, g.last_id));
+        }
         if justid {
             claimed.push(id_reply(&id));
         } else {
@@ -1343,6 +1495,9 @@ fn xautoclaim(e: &mut Engine, c: &Ctx) -> Reply {
         dirty += 1;
     }
     e.dirty += dirty;
+    for (consumer, id, time, n, last) in claims {
+        propagate_xclaim(e, c.db, key, grp, &consumer, &id.to_bytes(), time, n, last);
+    }
     if created {
         notify(e, notify::STREAM, "xgroup-createconsumer", key, c.db);
     }

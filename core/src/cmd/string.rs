@@ -13,8 +13,9 @@ use crate::engine::{Ctx, Engine};
 use crate::error::Error;
 use crate::ldouble::{self, IncrFloatError};
 use crate::notify::{self, notify};
+use crate::propagate;
 use crate::reply::Reply;
-use crate::util::parse_i64;
+use crate::util::{eq_ic, i64_bytes, parse_i64};
 use crate::value::{Entry, RString, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -244,6 +245,8 @@ fn set_generic(
         // A time already past is stored as given: the key then expires on its next access, as in Redis 7.0.
         e.db_mut(db).set_expire(key, at);
         notify(e, notify::GENERIC, "expire", key, db);
+        // Every expiry form (SET EX/PX/EXAT/PXAT, SETEX, PSETEX) propagates as `SET key value PXAT ms`.
+        propagate::rewrite(e, &[b"SET", key, value, b"PXAT", &i64_bytes(at as i64)]);
     }
     e.dirty += 1;
     old.unwrap_or(ok)
@@ -270,7 +273,15 @@ fn set(e: &mut Engine, c: &Ctx) -> Reply {
             Err(err) => return err.into(),
         },
     };
-    set_generic(e, c.db, c.arg(1), c.arg(2), cond, expire, flags & opt::GET != 0, Reply::ok(), Reply::Nil)
+    let want_get = flags & opt::GET != 0;
+    let reply = set_generic(e, c.db, c.arg(1), c.arg(2), cond, expire, want_get, Reply::ok(), Reply::Nil);
+    if want_get && expire_arg.is_none() && e.propagation_enabled() {
+        // Propagated without its GET arguments (an expiry already rewrote the whole command).
+        let argv: Vec<&[u8]> =
+            c.argv.iter().enumerate().filter(|(j, a)| *j < 3 || !eq_ic(a, "GET")).map(|(_, a)| *a).collect();
+        propagate::rewrite(e, &argv);
+    }
+    reply
 }
 
 /// SETNX key value
@@ -298,7 +309,8 @@ fn set_with_ttl(e: &mut Engine, c: &Ctx, unit: u32) -> Reply {
 
 /// GETSET key value
 fn getset(e: &mut Engine, c: &Ctx) -> Reply {
-    // Exactly SET key value GET.
+    // Exactly SET key value GET, propagated as `SET key value`.
+    propagate::rewrite(e, &[b"SET", c.arg(1), c.arg(2)]);
     set_generic(e, c.db, c.arg(1), c.arg(2), Condition::Always, Expiry::None, true, Reply::ok(), Reply::Nil)
 }
 
@@ -334,21 +346,27 @@ fn getex(e: &mut Engine, c: &Ctx) -> Reply {
         None => None,
     };
     let now = e.now;
+    let loading = e.loading;
     let dbm = e.db_mut(c.db);
+    // GETEX never propagates as itself: as DEL, PEXPIREAT or PERSIST.
     match at {
-        // An absolute time already past deletes the key (checkAlreadyExpired: `when <= now`).
-        Some(at) if flags & (opt::EXAT | opt::PXAT) != 0 && at <= now => {
+        // An absolute time already past deletes the key (checkAlreadyExpired: `when <= now`, never while
+        // loading).
+        Some(at) if flags & (opt::EXAT | opt::PXAT) != 0 && at <= now && !loading => {
             dbm.remove(key);
             e.dirty += 1;
+            propagate::rewrite(e, &[b"DEL", key]);
             notify(e, notify::GENERIC, "del", key, c.db);
         }
         Some(at) => {
             dbm.set_expire(key, at);
             e.dirty += 1;
+            propagate::rewrite(e, &[b"PEXPIREAT", key, &i64_bytes(at as i64)]);
             notify(e, notify::GENERIC, "expire", key, c.db);
         }
         None if flags & opt::PERSIST != 0 && dbm.persist(key) => {
             e.dirty += 1;
+            propagate::rewrite(e, &[b"PERSIST", key]);
             notify(e, notify::GENERIC, "persist", key, c.db);
         }
         None => {}
@@ -364,6 +382,7 @@ fn getdel(e: &mut Engine, c: &Ctx) -> Reply {
             let value = s.bytes.clone();
             e.db_mut(c.db).remove(key);
             e.dirty += 1;
+            propagate::rewrite(e, &[b"DEL", key]);
             notify(e, notify::GENERIC, "del", key, c.db);
             Reply::Bulk(value)
         }
@@ -545,6 +564,8 @@ fn incrbyfloat(e: &mut Engine, c: &Ctx) -> Reply {
     // createStringObjectFromLongDouble: embstr or raw by length, never int.
     store(e, c.db, key, RString::plain(bytes.clone()), true);
     e.dirty += 1;
+    // Propagated as the value it computed, so a replay cannot round differently.
+    propagate::rewrite(e, &[b"SET", key, &bytes, b"KEEPTTL"]);
     notify(e, notify::STRING, "incrbyfloat", key, c.db);
     Reply::Bulk(bytes)
 }

@@ -1107,7 +1107,10 @@ fn blocking_zpop_generic(e: &mut Engine, c: &Ctx, keys: &[&[u8]], max: bool, tim
             Err(err) => return err.into(),
             Ok(Some(z)) if !z.is_empty() => {
                 let keys = [key];
-                return zpop_generic(e, c.db, &keys, max, true, count, nested, nested);
+                let reply = zpop_generic(e, c.db, &keys, max, true, count, nested, nested);
+                // Served at once: propagated as ZPOPMIN/ZPOPMAX (with the number popped for BZMPOP).
+                propagate_pop(e, c.db, key, max, count.map(|_| popped_count(&reply)), false);
+                return reply;
             }
             Ok(_) => continue,
         }
@@ -1130,7 +1133,39 @@ fn serve_zset(e: &mut Engine, w: &Waiter, key: &[u8]) -> Option<Reply> {
     let count = w.args.get(1).and_then(|n| parse_i64(n));
     let nested = count.is_some();
     let keys = [key];
-    Some(zpop_generic(e, w.db, &keys, max, true, count, nested, nested))
+    let reply = zpop_generic(e, w.db, &keys, max, true, count, nested, nested);
+    propagate_pop(e, w.db, key, max, count.map(|_| popped_count(&reply)), true);
+    Some(reply)
+}
+
+/// How many elements a nested pop reply (`[key, [[member, score], ...]]`) holds.
+fn popped_count(reply: &Reply) -> usize {
+    match reply {
+        Reply::Array(items) => match items.get(1) {
+            Some(Reply::Array(pairs)) => pairs.len(),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// A blocking or multi-key pop propagates as `ZPOPMIN|ZPOPMAX key [count]`: in place of the command, or,
+/// for a client served later, as a command of its own.
+fn propagate_pop(e: &mut Engine, db: usize, key: &[u8], max: bool, count: Option<usize>, served: bool) {
+    if !e.propagation_enabled() {
+        return;
+    }
+    let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    let n = count.map(|n| i64_bytes(n as i64));
+    let mut argv: Vec<&[u8]> = alloc::vec![name, key];
+    if let Some(n) = &n {
+        argv.push(n);
+    }
+    if served {
+        crate::propagate::also(e, db, &argv);
+    } else {
+        crate::propagate::rewrite(e, &argv);
+    }
 }
 
 /// The worker behind ZPOPMIN, ZPOPMAX, ZMPOP and the blocking pops once served (genericZpopCommand): pops
@@ -1288,7 +1323,15 @@ fn zmpop(e: &mut Engine, c: &Ctx) -> Reply {
         Ok(parsed) => parsed,
         Err(err) => return err.into(),
     };
-    zpop_generic(e, c.db, &keys, max, true, Some(count), true, true)
+    let reply = zpop_generic(e, c.db, &keys, max, true, Some(count), true, true);
+    if let Some(Reply::Bulk(key)) = match &reply {
+        Reply::Array(items) => items.first(),
+        _ => None,
+    } {
+        let key = key.clone();
+        propagate_pop(e, c.db, &key, max, Some(popped_count(&reply)), false);
+    }
+    reply
 }
 
 /// The arguments of ZMPOP and BZMPOP from the numkeys argument on: the keys, MAX or MIN, the count.

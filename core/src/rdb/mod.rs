@@ -27,7 +27,7 @@ mod read;
 mod write;
 
 pub use read::{apply_lru_lfu, load, restore_value, Loaded, LoadedKey, RestoreError};
-pub use write::{dump_value, save};
+pub use write::{dump_value, save, save_with};
 
 /// The RDB version Redis 7.0 writes, and the newest a DUMP payload may carry for RESTORE to accept it.
 pub const DUMP_VERSION: u16 = 10;
@@ -172,6 +172,53 @@ pub struct Persistence {
     pub last_load_keys_expired: u64,
     /// Set by SHUTDOWN: the host should stop (after the snapshot SHUTDOWN wrote, if any).
     pub shutdown_requested: bool,
+    /// The append-only file, as INFO persistence reports it; the host that keeps it updates it.
+    pub aof: AofStatus,
+}
+
+/// The AOF's state: the host keeps the files (`crate::aof`), the engine answers for them.
+///
+/// A host that keeps an AOF says so with `Engine::set_aof_host`; BGREWRITEAOF then only asks for a rewrite
+/// (`Engine::take_aof_rewrite_request`), which the host does between commands and reports with
+/// `Engine::aof_rewrite_done`. Without a host there is nothing to rewrite: BGREWRITEAOF succeeds at once.
+#[derive(Clone, Debug, Default)]
+pub struct AofStatus {
+    pub host: bool,
+    /// BGREWRITEAOF asked for a rewrite the host has not done yet.
+    pub rewrite_requested: bool,
+    /// Rewrites done (`aof_rewrites`), and whether the last succeeded (`aof_last_bgrewrite_status`).
+    pub rewrites: u64,
+    pub last_rewrite_failed: bool,
+    /// Whether the last write to the AOF failed (`aof_last_write_status`).
+    pub last_write_failed: bool,
+    /// Sizes of the AOF (base and incremental files) and of its base, for INFO when the AOF is on.
+    pub current_size: u64,
+    pub base_size: u64,
+}
+
+impl Engine {
+    /// Declares that the host keeps an AOF: BGREWRITEAOF leaves the rewrite to it.
+    pub fn set_aof_host(&mut self, on: bool) {
+        self.persistence.aof.host = on;
+    }
+
+    /// Whether BGREWRITEAOF asked for a rewrite since the last call (the host then does it).
+    pub fn take_aof_rewrite_request(&mut self) -> bool {
+        core::mem::take(&mut self.persistence.aof.rewrite_requested)
+    }
+
+    /// The host finished a rewrite (BGREWRITEAOF's or CONFIG SET appendonly yes's): counted, its status kept.
+    pub fn aof_rewrite_done(&mut self, ok: bool) {
+        let aof = &mut self.persistence.aof;
+        aof.rewrites += u64::from(ok);
+        aof.last_rewrite_failed = !ok;
+    }
+
+    /// An AOF's base as a rewrite writes it: the dataset as an RDB with the `aof-base` mark (Redis 7.0's
+    /// `aof-use-rdb-preamble yes`).
+    pub fn aof_base_rdb(&self) -> Vec<u8> {
+        save_with(self, Format::V10, true)
+    }
 }
 
 impl fmt::Debug for Persistence {

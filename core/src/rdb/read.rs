@@ -44,6 +44,8 @@ pub struct Loaded {
     pub functions_skipped: u64,
     /// The engine's PRNG after drawing the new hashes' seeds; installed with the keys.
     pub(crate) rng: Rng,
+    /// Bytes the snapshot took, its checksum included: in an AOF with an RDB preamble, commands follow.
+    pub len: usize,
 }
 
 /// Why RESTORE refused a payload, as its two error replies tell apart.
@@ -159,7 +161,9 @@ pub fn load(e: &Engine, rdb: &[u8]) -> Result<Loaded> {
                 let (idle, freq) = (lru_idle.take(), lfu_freq.take());
                 // An empty collection (an old Redis bug could write one) is skipped, as Redis does.
                 let Some(value) = value else { continue };
-                if when.is_some_and(|w| w < now as i64) {
+                // Keys past their time are skipped, except in an AOF's base: the commands after it may still
+                // use them (Redis loads them with RDBFLAGS_AOF_PREAMBLE and lets them expire afterwards).
+                if !e.loading && when.is_some_and(|w| w < now as i64) {
                     expired += 1;
                     continue;
                 }
@@ -185,7 +189,7 @@ pub fn load(e: &Engine, rdb: &[u8]) -> Result<Loaded> {
             return Err(RdbError::Checksum);
         }
     }
-    Ok(Loaded { keys, expired, functions_skipped, rng })
+    Ok(Loaded { keys, expired, functions_skipped, rng, len: r.pos })
 }
 
 /// Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLE (seconds) otherwise.

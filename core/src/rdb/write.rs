@@ -35,6 +35,12 @@ const CONTAINER_PACKED: u64 = 2;
 /// RESIZEDB, then each key with its expiry and, under an LRU or LFU policy, its idle time or frequency),
 /// EOF and the CRC-64.
 pub fn save(e: &Engine, format: Format) -> Vec<u8> {
+    save_with(e, format, false)
+}
+
+/// `save`, marking the snapshot as an AOF base (the `aof-base` AUX field Redis sets to 1 in the RDB part of
+/// its multi-part AOF).
+pub fn save_with(e: &Engine, format: Format, aof_base: bool) -> Vec<u8> {
     let mut w = Writer::new(format);
     w.out.extend_from_slice(b"REDIS");
     w.out.extend_from_slice(alloc::format!("{:04}", format.version()).as_bytes());
@@ -42,7 +48,7 @@ pub fn save(e: &Engine, format: Format) -> Vec<u8> {
     w.aux_int(b"redis-bits", 64);
     w.aux_int(b"ctime", (e.now / 1000) as i64);
     w.aux_int(b"used-mem", crate::cmd::server::used_memory(e) as i64);
-    w.aux_int(b"aof-base", 0);
+    w.aux_int(b"aof-base", i64::from(aof_base));
     let policy = e.config.maxmemory_policy.as_str();
     let (save_lru, save_lfu) = (policy.ends_with("lru"), policy.ends_with("lfu"));
     for (i, db) in e.dbs.iter().enumerate() {
