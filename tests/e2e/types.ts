@@ -40,6 +40,9 @@ export async function usage(): Promise<string> {
   db.advanceTime(1000);
   db.tick();
   const now: number = db.now();
+  // Every database as a dump.rdb's bytes, and back.
+  const rdb: Uint8Array = db.snapshot();
+  plain.restore(rdb);
   const page: KeysPage = db.keys({ db: 0, pattern: "user:*", cursor: 0, count: 50 });
   const first: KeyInfo | undefined = page.keys[0];
   const ttl: number = first?.ttl ?? -1;
@@ -73,6 +76,10 @@ export async function usage(): Promise<string> {
   db.onKeyspace((ev) => ev.key.toUpperCase());
   // @ts-expect-error onKeyspace is the database's, not a client's
   client.onKeyspace(null);
+  // @ts-expect-error restore takes the snapshot's bytes
+  db.restore("REDIS0009");
+  // @ts-expect-error snapshots are the database's, not a client's
+  client.snapshot();
   const other: [bundler.Redlet, nodejs.Redlet] = [new bundler.Redlet({ resp: 2 }), new nodejs.Redlet()];
-  return text + String(wire.length + ids + now + ttl + everything.cursor) + String(closed) + String(other.length) + changed.join() + String(failed) + String(fromClient.length);
+  return text + String(wire.length + ids + now + ttl + everything.cursor + rdb.length) + String(closed) + String(other.length) + changed.join() + String(failed) + String(fromClient.length);
 }

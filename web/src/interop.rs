@@ -487,6 +487,11 @@ pub fn key_from_js(key: &JsValue) -> Result<Vec<u8>, JsValue> {
     arg_from_js(key).ok_or_else(|| type_error("inspect(): the key must be a string or a Uint8Array"))
 }
 
+/// `restore`'s argument: the snapshot's bytes, as a `Uint8Array`.
+pub fn rdb_from_js(bytes: &JsValue) -> Result<Vec<u8>, JsValue> {
+    bytes.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec).ok_or_else(|| type_error("restore() takes the snapshot as a Uint8Array"))
+}
+
 /// A callback argument of `method` (`onPush`, `onKeyspace`): a function, or null/undefined to remove it.
 pub fn callback_from_js(cb: &JsValue, method: &str) -> Result<Option<Function>, JsValue> {
     if is_absent(cb) {

@@ -605,6 +605,28 @@ impl Redlet {
         tick(&self.conn.shared, 0.0)
     }
 
+    /// Every database as an RDB snapshot, the bytes SAVE would write to `dump.rdb` (RDB version 9, which
+    /// Redis 5.0 and later load). Expiries are absolute times on this database's clock (`now()`), as in a file
+    /// Redis wrote. Reading changes nothing.
+    pub fn snapshot(&self) -> Result<Uint8Array, JsValue> {
+        let s = self.conn.shared.try_borrow().map_err(|_| busy())?;
+        Ok(interop::bytes_to_uint8array(&s.engine.save_rdb()))
+    }
+
+    /// Replaces every database with an RDB snapshot's (a `dump.rdb` from Redis, versions 1 to 12, or what
+    /// `snapshot` made). Keys whose expiry has passed on this database's clock are not loaded, as Redis skips
+    /// them. All or nothing: bytes that do not read completely as a snapshot throw an `Error` with the reason
+    /// as Redis gives it ("Wrong signature trying to load DB from file", "RDB CRC error", ...) and change
+    /// nothing. Clients stay connected; no keyspace events are reported for the loaded keys.
+    pub fn restore(&self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsValue> {
+        let rdb = interop::rdb_from_js(&bytes)?;
+        // The engine's clock first (a tick, with its events and pushes), so that keys whose time has passed
+        // are skipped as Redis skips them.
+        tick(&self.conn.shared, 0.0)?;
+        let mut s = self.conn.shared.try_borrow_mut().map_err(|_| busy())?;
+        s.engine.load_rdb(&rdb).map_err(|e| interop::error(&e.to_string()))
+    }
+
     /// A page of keys with type, TTL and memory, walked with a cursor as SCAN walks them.
     /// Reading changes nothing (no expiry, no access time, no statistics).
     #[wasm_bindgen(unchecked_return_type = "KeysPage")]

@@ -836,3 +836,79 @@ fn a_keyspace_callback_may_run_commands() {
     assert_eq!(event_names(&seen), pairs(&[("new", "l"), ("lpush", "l"), ("new", "pushes"), ("incrby", "pushes")]));
     assert_eq!(text(&db.borrow_mut().exec("GET pushes").unwrap()), "1");
 }
+
+// ---- snapshot and restore ----
+
+/// The snapshot's bytes as Rust sees them.
+fn snapshot_of(db: &Redlet) -> Vec<u8> {
+    db.snapshot().unwrap().to_vec()
+}
+
+#[wasm_bindgen_test]
+fn a_snapshot_restores_every_type_database_and_expiry() {
+    let db = db_at(T0);
+    db.exec("SET greeting hello").unwrap();
+    db.exec("RPUSH queue a b c").unwrap();
+    db.exec("HSET user:1 name Ada city London").unwrap();
+    db.exec("SADD tags x y").unwrap();
+    db.exec("ZADD board 10 ada 20 bob").unwrap();
+    db.exec("XADD events 1-1 kind login").unwrap();
+    db.exec("SET session abc PX 5000").unwrap();
+    db.exec("EXPIRE queue 60").unwrap();
+    let other_db = db.connect().unwrap();
+    other_db.exec("SELECT 3").unwrap();
+    other_db.exec("SET only-in-3 yes").unwrap();
+    let snap = snapshot_of(&db);
+    assert_eq!(snap.get(..9), Some(&b"REDIS0009"[..]), "what SAVE writes: RDB version 9");
+    assert_eq!(snapshot_of(&db), snap, "taking a snapshot changes nothing");
+
+    // A second database, a second later on its clock: what it had is replaced, the expiries are absolute.
+    let copy = db_at(T0 + 1000.0);
+    copy.exec("SET leftover 1").unwrap();
+    copy.restore(Uint8Array::from(&snap[..]).into()).unwrap();
+    assert!(copy.exec("GET leftover").unwrap().is_null());
+    assert_eq!(text(&copy.exec("GET greeting").unwrap()), "hello");
+    assert_eq!(strings(&copy.exec("LRANGE queue 0 -1").unwrap()), ["a", "b", "c"]);
+    assert_eq!(strings(&copy.exec("HGETALL user:1").unwrap()), ["name", "Ada", "city", "London"]);
+    assert_eq!(strings(&copy.exec("ZRANGE board 0 -1 WITHSCORES").unwrap()), ["ada", "10", "bob", "20"]);
+    assert_eq!(num(&copy.exec("SCARD tags").unwrap()), 2.0);
+    assert_eq!(num(&copy.exec("XLEN events").unwrap()), 1.0);
+    assert_eq!(num(&copy.exec("PTTL session").unwrap()), 4000.0);
+    assert_eq!(num(&copy.exec("PTTL queue").unwrap()), 59_000.0);
+    assert_eq!(num(&copy.exec("PTTL greeting").unwrap()), -1.0);
+    copy.exec("SELECT 3").unwrap();
+    assert_eq!(text(&copy.exec("GET only-in-3").unwrap()), "yes");
+
+    // Later than an expiry: that key is not loaded, as Redis skips it.
+    let late = db_at(T0 + 6000.0);
+    late.restore(Uint8Array::from(&snap[..]).into()).unwrap();
+    assert!(late.exec("GET session").unwrap().is_null());
+    assert_eq!(num(&late.exec("DBSIZE").unwrap()), 6.0);
+    // The clients of the restored database stay connected.
+    assert_eq!(text(&db.exec("PING").unwrap()), "PONG");
+}
+
+#[wasm_bindgen_test]
+fn restore_of_what_is_not_a_snapshot_throws_and_changes_nothing() {
+    let db = db_at(T0);
+    db.exec("SET keep me").unwrap();
+    db.exec("SET ttl x EX 100").unwrap();
+    let good = snapshot_of(&db);
+    let restore = |b: &[u8]| db.restore(Uint8Array::from(b).into());
+    assert_eq!(thrown(restore(b"PK\x03\x04 a zip file")), ("Wrong signature trying to load DB from file".into(), "Error".into()));
+    assert_eq!(thrown(restore(b"REDIS0099")).0, "Can't handle RDB format version 99");
+    assert_eq!(thrown(restore(good.get(..good.len() - 12).unwrap())).0, "Unexpected EOF reading RDB file");
+    let mut flipped = good.clone();
+    let at = flipped.len() - 2;
+    flipped[at] ^= 0x40;
+    assert_eq!(thrown(restore(&flipped)).0, "RDB CRC error");
+    assert_eq!(thrown(restore(b"")).0, "Unexpected EOF reading RDB file");
+    assert_eq!(thrown(db.restore("REDIS0009".into())), ("restore() takes the snapshot as a Uint8Array".into(), "TypeError".into()));
+    assert_eq!(thrown(db.restore(JsValue::NULL)).1, "TypeError");
+    assert_eq!(text(&db.exec("GET keep").unwrap()), "me");
+    assert_eq!(num(&db.exec("TTL ttl").unwrap()), 100.0);
+    assert_eq!(snapshot_of(&db), good);
+    // An empty database's snapshot empties a database.
+    db.restore(db_at(T0).snapshot().unwrap().into()).unwrap();
+    assert_eq!(num(&db.exec("DBSIZE").unwrap()), 0.0);
+}

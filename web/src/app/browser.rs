@@ -1,6 +1,6 @@
 //! The playground's contact with the browser: mounting, the page clock, localStorage, the clipboard.
 //! Everything that can fail here (storage in private mode, a missing element) degrades quietly: the page keeps
-//! working without it.
+//! working without it. The data kept across reloads is `storage`'s (IndexedDB); it is read before mounting.
 
 use gloo::storage::{LocalStorage, Storage};
 use wasm_bindgen::JsCast;
@@ -8,7 +8,10 @@ use yew::Renderer;
 
 use super::components::app::{App, AppProps};
 use super::i18n::Lang;
-use super::url;
+use super::persist::{self, Persistence};
+use super::session::Session;
+use super::state::SessionRef;
+use super::{storage, url};
 
 const HISTORY_KEY: &str = "redlet.history";
 const LANG_KEY: &str = "redlet.lang";
@@ -17,13 +20,29 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// Starts the playground. The full page first reads what it kept in the browser, so that the data is there
+/// before the URL's commands run; an embed or a lesson starts empty at once.
 pub fn start() {
     let window = web_sys::window();
     let query = window.as_ref().and_then(|w| w.location().search().ok()).unwrap_or_default();
     let params = url::parse(&query);
     let lang = params.lang.or_else(saved_lang).or_else(browser_lang).unwrap_or(Lang::En);
-    let props = AppProps { params, lang, history: load_history() };
-    let root = window.and_then(|w| w.document()).and_then(|d| d.get_element_by_id("app"));
+    let session = Session::new(now_ms());
+    if persist::keeps_data(&params) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let stored = storage::read().await;
+            let mut session = session;
+            let persistence = persist::resume(&mut session, stored, now_ms());
+            mount(AppProps { params, lang, history: load_history(), session: SessionRef::new(session), persistence });
+        });
+    } else {
+        let persistence = Persistence::default();
+        mount(AppProps { params, lang, history: load_history(), session: SessionRef::new(session), persistence });
+    }
+}
+
+fn mount(props: AppProps) {
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("app"));
     match root {
         Some(root) => {
             // The loading message goes; the app takes its place.

@@ -300,6 +300,20 @@ messages! {
     Expected,
     Got,
     Storage,
+    DownloadRdb,
+    DownloadHint,
+    LoadRdb,
+    LoadHint,
+    ResetConfirm,
+    ResetYes,
+    Cancel,
+    DropHere,
+    Loaded,
+    BadFile,
+    StorageOff,
+    StorageUnreadable,
+    Dismiss,
+    DownloadFailed,
 }
 
 macro_rules! plurals {

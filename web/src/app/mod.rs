@@ -3,12 +3,15 @@
 //!
 //! Pure parts, tested natively: `session` (the engine, console clients and the virtual clock), `state` (the
 //! reducer), `help` (HELP, hints, completion from the command table), `i18n` (every interface string),
-//! `lessons` (the course, a lesson's playlist and progress), `url` (the embedding parameters), `viz` (what changed in a key between two looks).
-//! Browser parts: `components/` (one component per file) and `browser` (storage, clock, clipboard).
+//! `lessons` (the course, a lesson's playlist and progress), `url` (the embedding parameters), `viz` (what
+//! changed in a key between two looks), `persist` (what the page keeps across reloads, and when it saves).
+//! Browser parts: `components/` (one component per file), `browser` (mounting, localStorage, clock,
+//! clipboard) and `storage` (IndexedDB, downloads, files).
 
 pub mod help;
 pub mod i18n;
 pub mod lessons;
+pub mod persist;
 pub mod session;
 pub mod state;
 pub mod url;
@@ -18,6 +21,8 @@ pub mod viz;
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod components;
+#[cfg(target_arch = "wasm32")]
+mod storage;
 
 use std::rc::Rc;
 
@@ -33,12 +38,14 @@ impl Reducible for State {
     }
 }
 
-/// What every component may read: the language and the way to change the state.
+/// What every component may read: the language, the way to change the state, the engine, and whether the
+/// page keeps its data in the browser.
 #[derive(Clone, PartialEq)]
 pub struct AppContext {
     pub lang: i18n::Lang,
     pub dispatch: UseReducerDispatcher<State>,
     pub session: state::SessionRef,
+    pub persistence: persist::Persistence,
 }
 
 /// Mounts the playground into `#app` (replacing the loading message), or into the body.

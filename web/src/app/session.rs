@@ -5,6 +5,7 @@
 //! tested natively.
 
 use redlet_core::format::format_console;
+use redlet_core::rdb::RdbError;
 use redlet_core::tokenize::split_args;
 use redlet_core::{ClientId, Config, Engine, Reply};
 
@@ -15,7 +16,7 @@ use crate::tutorial::{self, Step};
 
 /// The playground's clock: the page's clock plus an offset the learner moves forward, or frozen while paused.
 /// The engine only ever sees `now`, which never goes backwards.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Clock {
     /// Added to the real clock while running (negative after a pause: the paused time is not skipped).
     offset: i64,
@@ -24,6 +25,21 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// A clock as `offset` and `paused_at` describe it (what the page keeps across reloads).
+    pub fn from_parts(offset: i64, paused_at: Option<u64>) -> Clock {
+        Clock { offset, paused_at }
+    }
+
+    /// How far ahead of the real clock it runs (ms; negative after pauses); meaningless while paused.
+    pub fn offset(&self) -> i64 {
+        self.offset
+    }
+
+    /// The virtual time it stands still at, while paused.
+    pub fn paused_at(&self) -> Option<u64> {
+        self.paused_at
+    }
+
     pub fn now(&self, real: u64) -> u64 {
         match self.paused_at {
             Some(at) => at,
@@ -101,6 +117,10 @@ pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)";
 pub struct Session {
     pub engine: Engine,
     pub clock: Clock,
+    /// Commands and ticks that changed the data, and loads, since the page started (carried over by a reset):
+    /// what the page watches to know there is something new to keep. The engine's own `dirty` cannot say it,
+    /// since SAVE sets it back to 0.
+    pub changes: u64,
 }
 
 impl Session {
@@ -112,7 +132,39 @@ impl Session {
         // Every change to a key is logged (whatever notify-keyspace-events says), so the key browser updates
         // the keys a command touched instead of reading 100,000 keys after each one; `State` drains the log.
         engine.capture_events(true);
-        Session { engine, clock: Clock::default() }
+        Session { engine, clock: Clock::default(), changes: 0 }
+    }
+
+    /// Every database as an RDB snapshot, what SAVE writes to `dump.rdb`; expiries in it are times on the
+    /// virtual clock.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.engine.save_rdb()
+    }
+
+    /// Replaces every database with an RDB snapshot's (a `dump.rdb`, or what `snapshot` made). All or
+    /// nothing: a snapshot that does not read completely changes nothing. Keys whose expiry has passed on the
+    /// virtual clock are not loaded, as Redis skips them; the consoles' clients stay connected.
+    pub fn restore(&mut self, rdb: &[u8], real: u64) -> Result<(), RdbError> {
+        // The engine's clock first, so that it knows which keys' time has passed.
+        self.tick_engine(real);
+        self.engine.load_rdb(rdb)?;
+        self.changes += 1;
+        Ok(())
+    }
+
+    /// Keys in every database.
+    pub fn key_count(&self) -> usize {
+        self.engine.dbs.iter().map(|d| d.keys.len()).sum()
+    }
+
+    /// The engine's periodic work at the virtual time, counted as a change when it changed the data.
+    fn tick_engine(&mut self, real: u64) {
+        let now = self.now(real);
+        let dirty = self.engine.dirty;
+        self.engine.tick(now);
+        if self.engine.dirty != dirty {
+            self.changes += 1;
+        }
     }
 
     pub fn now(&self, real: u64) -> u64 {
@@ -228,7 +280,11 @@ impl Session {
             }
             let now = self.now(real);
             let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            let dirty = self.engine.dirty;
             let reply = self.engine.execute(client, &args, now);
+            if self.engine.dirty != dirty {
+                self.changes += 1;
+            }
             // The client's own pushes (SUBSCRIBE a b's first confirmations) come before its reply, as on the wire.
             self.route_pushes(&mut ran, client, reply.as_ref().map(|r| (&argv, r)));
             if self.engine.is_closing(client) {
@@ -249,8 +305,7 @@ impl Session {
     /// Runs the engine's periodic work (active expiry, timeouts of blocked clients) and returns the pushes it
     /// caused (a BLPOP that timed out gets its nil reply).
     pub fn tick(&mut self, real: u64) -> Vec<(ClientId, Out)> {
-        let now = self.now(real);
-        self.engine.tick(now);
+        self.tick_engine(real);
         let mut ran = Ran::default();
         self.route_pushes(&mut ran, 0, None);
         ran.outputs

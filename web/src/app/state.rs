@@ -72,6 +72,12 @@ impl Filter {
 #[derive(Clone)]
 pub struct SessionRef(pub Rc<RefCell<Session>>);
 
+impl SessionRef {
+    pub fn new(session: Session) -> SessionRef {
+        SessionRef(Rc::new(RefCell::new(session)))
+    }
+}
+
 impl PartialEq for SessionRef {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
@@ -161,6 +167,8 @@ pub enum Action {
     Resume { real: u64 },
     /// Everything removed: a new engine, every console reconnected.
     Reset { real: u64 },
+    /// The engine's data was replaced (a `dump.rdb` loaded): the views read it again.
+    Restored { real: u64 },
     ToggleLessons,
     /// Opens a lesson by slug, or the course list; another lesson starts with no progress.
     OpenLesson(Option<String>),
@@ -178,8 +186,13 @@ pub enum Action {
 
 impl State {
     pub fn new(session: Session, lang: Lang, history: Vec<String>, real: u64) -> State {
+        State::with_session(SessionRef::new(session), lang, history, real)
+    }
+
+    /// A state over a session the page prepared (with the data it kept across a reload).
+    pub fn with_session(session: SessionRef, lang: Lang, history: Vec<String>, real: u64) -> State {
         let mut state = State {
-            session: SessionRef(Rc::new(RefCell::new(session))),
+            session,
             lang,
             consoles: Vec::new(),
             active: 0,
@@ -486,10 +499,15 @@ impl State {
                 return self.reduce(Action::Tick { real });
             }
             Action::Reset { real } => {
-                let clock = self.session.borrow().clock;
+                let (clock, changes) = {
+                    let old = self.session.borrow();
+                    (old.clock, old.changes)
+                };
                 let mut fresh = Session::new(real);
                 fresh.clock = clock;
-                self.session = SessionRef(Rc::new(RefCell::new(fresh)));
+                // Emptying the data is a change too: the page saves the empty dataset.
+                fresh.changes = changes + 1;
+                self.session = SessionRef::new(fresh);
                 let consoles = std::mem::take(&mut self.consoles);
                 for old in consoles {
                     let client = self.session.borrow_mut().connect(real);
@@ -499,6 +517,12 @@ impl State {
                 }
                 self.selected = None;
                 self.db = 0;
+                self.refresh(real);
+            }
+            Action::Restored { real } => {
+                self.selected = None;
+                self.last_keys = Rc::new(Vec::new());
+                self.describe_all();
                 self.refresh(real);
             }
             Action::ToggleLessons => self.lessons_open = !self.lessons_open,
@@ -641,6 +665,24 @@ mod tests {
         assert!(s.keys.is_empty());
         let s = run(s, 1, "GET a");
         assert_eq!(last_reply(&s, 1), "(nil)");
+    }
+
+    #[test]
+    fn a_restored_snapshot_replaces_the_list_and_a_reset_counts_as_a_change() {
+        let s = run(run(state(), 0, "SET old 1"), 0, "RPUSH queue a");
+        let snap = s.session.borrow().snapshot();
+        let s = run(s, 0, "SET newer 2");
+        let restored = s.session.borrow_mut().restore(&snap, T0);
+        assert!(restored.is_ok());
+        let s = s.reduce(Action::Restored { real: T0 });
+        assert_eq!(key_names(&s), ["old", "queue"]);
+        assert_eq!(s.selected, None);
+        let s = run(s, 0, "GET newer");
+        assert_eq!(last_reply(&s, 0), "(nil)");
+        let changes = s.session.borrow().changes;
+        let s = s.reduce(Action::Reset { real: T0 });
+        assert_eq!(s.session.borrow().changes, changes + 1);
+        assert!(s.keys.is_empty());
     }
 
     #[test]

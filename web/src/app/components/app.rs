@@ -5,8 +5,8 @@ use yew::prelude::*;
 
 use super::super::browser::{mark_ready, now_ms, save_history, save_lang, set_document_language};
 use super::super::i18n::{t, Lang, Msg};
-use super::super::session::Session;
-use super::super::state::{Action, State};
+use super::super::persist::Persistence;
+use super::super::state::{Action, SessionRef, State};
 use super::super::url::Params;
 use super::super::AppContext;
 use super::console::Console;
@@ -20,6 +20,9 @@ pub struct AppProps {
     pub params: Params,
     pub lang: Lang,
     pub history: Vec<String>,
+    /// The engine, with what the page kept across the last reload already in it.
+    pub session: SessionRef,
+    pub persistence: Persistence,
 }
 
 /// How often the page's clock drives the engine (active expiry, timeouts) and the TTL countdowns.
@@ -31,7 +34,7 @@ pub fn App(props: &AppProps) -> Html {
         let props = props.clone();
         use_reducer(move || {
             let real = now_ms();
-            let mut s = State::new(Session::new(real), props.lang, props.history, real);
+            let mut s = State::with_session(props.session, props.lang, props.history, real);
             s.embed = props.params.embed;
             if props.params.lesson.is_some() {
                 s = s.reduce(Action::OpenLesson(props.params.lesson.clone()));
@@ -70,7 +73,12 @@ pub fn App(props: &AppProps) -> Html {
 
     use_effect_with(state.history.clone(), |history| save_history(history));
 
-    let ctx = AppContext { lang: state.lang, dispatch: state.dispatcher(), session: state.session.clone() };
+    let ctx = AppContext {
+        lang: state.lang,
+        dispatch: state.dispatcher(),
+        session: state.session.clone(),
+        persistence: props.persistence.clone(),
+    };
     let lang = state.lang;
     let consoles = state.consoles.iter().enumerate().map(|(i, c)| {
         html! {

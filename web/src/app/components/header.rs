@@ -1,11 +1,12 @@
-//! The top bar: name, tagline, the clock, lessons, reset and the language menu.
+//! The top bar: name, tagline, the clock, lessons, the data's actions and the language menu.
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::super::browser::{now_ms, target};
+use super::super::browser::target;
 use super::super::i18n::{t, Lang, Msg};
 use super::super::state::Action;
+use super::data::DataActions;
 use super::time_control::TimeControl;
 use super::use_app;
 
@@ -36,10 +37,6 @@ pub fn Header(props: &HeaderProps) -> Html {
         let dispatch = app.dispatch.clone();
         Callback::from(move |_| dispatch.dispatch(Action::ToggleLessons))
     };
-    let on_reset = {
-        let dispatch = app.dispatch.clone();
-        Callback::from(move |_| dispatch.dispatch(Action::Reset { real: now_ms() }))
-    };
     html! {
         <header class="top">
             <div class="brand">
@@ -54,7 +51,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                         aria-pressed={if props.lessons_open { "true" } else { "false" }}>
                     { t(lang, if props.lessons_open { Msg::HideLessons } else { Msg::Lessons }) }
                 </button>
-                <button class="reset" onclick={on_reset}>{ t(lang, Msg::Reset) }</button>
+                <DataActions embed={props.embed} />
                 <label class="lang">
                     <span class="sr-only">{ t(lang, Msg::Language) }</span>
                     <select onchange={on_lang} aria-label={t(lang, Msg::Language)}>

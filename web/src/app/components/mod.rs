@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod console;
+pub mod data;
 pub mod header;
 pub mod key_browser;
 pub mod lessons;

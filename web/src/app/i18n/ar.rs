@@ -98,6 +98,20 @@ pub fn text(m: Msg) -> Option<&'static str> {
         Expected => "المتوقَّع",
         Got => "الناتج",
         Storage => "تعذّر حفظ بياناتك في هذا المتصفح: {error}",
+        DownloadRdb => "تنزيل",
+        DownloadHint => "احفظ البيانات في ملف dump.rdb",
+        LoadRdb => "فتح ملف",
+        LoadHint => "حمّل البيانات من ملف dump.rdb (أو اسحب الملف وأفلته على الصفحة)",
+        ResetConfirm => "أتريد حذف كل المفاتيح من كل قواعد البيانات؟ لا يمكن التراجع عن ذلك.",
+        ResetYes => "احذف الكل",
+        Cancel => "إلغاء",
+        DropHere => "أفلت ملف dump.rdb هنا لتحميله",
+        Loaded => "حُمِّل {name}: {keys}.",
+        BadFile => "تعذّر تحميل {name}: {error}. لم تتغيّر بياناتك.",
+        StorageOff => "لا يسمح هذا المتصفح بحفظ البيانات ({error})، لذا ستضيع عند إعادة تحميل الصفحة.",
+        StorageUnreadable => "تعذّرت قراءة البيانات المحفوظة في هذا المتصفح ({error})، لذا تبدأ ساحة التجربة فارغة.",
+        Dismiss => "إغلاق",
+        DownloadFailed => "تعذّر بدء التنزيل: {error}",
     })
 }
 

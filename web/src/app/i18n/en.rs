@@ -98,6 +98,20 @@ pub fn text(m: Msg) -> Option<&'static str> {
         Expected => "expected",
         Got => "got",
         Storage => "Your data could not be saved in this browser: {error}",
+        DownloadRdb => "Download",
+        DownloadHint => "Save the data to a dump.rdb file",
+        LoadRdb => "Load",
+        LoadHint => "Load data from a dump.rdb file (or drop the file on the page)",
+        ResetConfirm => "Remove every key in every database? This cannot be undone.",
+        ResetYes => "Remove everything",
+        Cancel => "Cancel",
+        DropHere => "Drop a dump.rdb file to load it",
+        Loaded => "{name} loaded: {keys}.",
+        BadFile => "{name} could not be loaded: {error}. Your data was not changed.",
+        StorageOff => "This browser does not let the playground keep data ({error}), so it will be gone when you reload.",
+        StorageUnreadable => "The data kept in this browser could not be read ({error}), so the playground starts empty.",
+        Dismiss => "Dismiss",
+        DownloadFailed => "The download could not start: {error}",
     })
 }
 
