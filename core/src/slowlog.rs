@@ -83,7 +83,7 @@ fn redacted(spec: &CommandSpec, argv: &[&[u8]], j: usize) -> bool {
 
 /// After a command ran through `Engine::call`: keeps it for the slow log (settled later) and shows it to monitors.
 pub(crate) fn record(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec) {
-    if e.config.slowlog_log_slower_than >= 0 && !spec.has(Flag::SkipSlowlog) {
+    if e.config.slowlog_log_slower_than >= 0 && !spec.has(Flag::SkipSlowlog) && !e.loading {
         let (addr, name) = match e.client(client) {
             Some(cl) => (cl.addr.clone(), cl.name.clone().unwrap_or_default()),
             None => (String::new(), Vec::new()),

@@ -163,3 +163,143 @@ fn lolwut(_e: &mut Engine, c: &Ctx) -> Reply {
     }
     Reply::Verbatim("txt", format!("Redis ver. {REDIS_VERSION}\n").into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::format;
+
+    use crate::{Config, Engine, Reply};
+
+    fn run(e: &mut Engine, client: u64, line: &str, now: u64) -> Option<Reply> {
+        e.run_line(client, line, now)
+    }
+
+    #[test]
+    fn slowlog_keeps_commands_at_or_over_the_threshold_the_host_measured() {
+        let mut e = Engine::new(Config::default());
+        let c = e.connect(1_000);
+        run(&mut e, c, "SET a 1", 1_000);
+        e.command_took(9_999);
+        run(&mut e, c, "SET b 2", 2_000);
+        e.command_took(10_000);
+        // Unreported: settled as taking no time, under the default 10 ms threshold.
+        run(&mut e, c, "SET c 3", 3_000);
+        assert_eq!(
+            run(&mut e, c, "SLOWLOG LEN", 4_000),
+            Some(Reply::Integer(1))
+        );
+        let Some(Reply::Array(entries)) = run(&mut e, c, "SLOWLOG GET", 4_000) else {
+            panic!("entries")
+        };
+        let Some(Reply::Array(first)) = entries.first() else {
+            panic!("entry")
+        };
+        assert_eq!(
+            first.get(1),
+            Some(&Reply::Integer(2)),
+            "logged at the command's time, in seconds"
+        );
+        assert_eq!(first.get(2), Some(&Reply::Integer(10_000)));
+        assert_eq!(
+            first.get(3),
+            Some(&Reply::Array(alloc::vec![
+                Reply::bulk_str("SET"),
+                Reply::bulk_str("b"),
+                Reply::bulk_str("2")
+            ]))
+        );
+    }
+
+    #[test]
+    fn client_unblock_answers_the_blocked_client_as_a_timeout_or_an_error() {
+        let mut e = Engine::new(Config::default());
+        let (a, b) = (e.connect(1_000), e.connect(1_000));
+        assert_eq!(run(&mut e, b, "BLPOP l 0", 1_000), None);
+        assert_eq!(
+            run(&mut e, a, &format!("CLIENT UNBLOCK {b}"), 1_000),
+            Some(Reply::Integer(1))
+        );
+        assert_eq!(e.drain_pushes(), alloc::vec![(b, Reply::NilArray)]);
+        assert!(!e.is_blocked(b));
+        assert_eq!(
+            run(&mut e, a, &format!("CLIENT UNBLOCK {b}"), 1_000),
+            Some(Reply::Integer(0)),
+            "no longer blocked"
+        );
+        assert_eq!(run(&mut e, b, "BLPOP l 0", 1_000), None);
+        assert_eq!(
+            run(&mut e, a, &format!("CLIENT UNBLOCK {b} ERROR"), 1_000),
+            Some(Reply::Integer(1))
+        );
+        let pushed = e.drain_pushes();
+        assert_eq!(pushed.len(), 1);
+        assert_eq!(
+            pushed[0].1.to_resp(2),
+            b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+        );
+    }
+
+    #[test]
+    fn monitor_shows_other_clients_commands_after_they_ran_without_admin_ones() {
+        let mut e = Engine::new(Config::default());
+        let (m, c) = (e.connect(1_000), e.connect(1_000));
+        assert_eq!(run(&mut e, m, "MONITOR", 1_000), Some(Reply::ok()));
+        // A second MONITOR answers nothing, as in Redis.
+        assert_eq!(run(&mut e, m, "MONITOR", 1_000), None);
+        e.execute(c, &[b"SET", b"k", b"a \"b\"\n\x01"], 1_234_567);
+        run(&mut e, c, "SELECT 2", 1_234_568);
+        run(&mut e, c, "CONFIG GET hz", 1_234_569);
+        let addr = e.client(c).map(|cl| cl.addr.clone()).unwrap_or_default();
+        let lines: alloc::vec::Vec<Reply> = e.drain_pushes().into_iter().map(|(_, r)| r).collect();
+        assert_eq!(
+            lines,
+            alloc::vec![
+                Reply::Status(format!(
+                    "1234.567000 [0 {addr}] \"SET\" \"k\" \"a \\\"b\\\"\\n\\x01\""
+                )),
+                Reply::Status(format!("1234.568000 [2 {addr}] \"SELECT\" \"2\"")),
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_set_active_expire_0_stops_tick_expiring_keys() {
+        let mut e = Engine::new(Config {
+            enable_debug_command: "yes".into(),
+            ..Config::default()
+        });
+        let c = e.connect(1_000);
+        run(&mut e, c, "SET k v PX 10", 1_000);
+        assert_eq!(
+            run(&mut e, c, "DEBUG SET-ACTIVE-EXPIRE 0", 1_000),
+            Some(Reply::ok())
+        );
+        e.tick(5_000);
+        assert_eq!(e.db(0).keys.len(), 1, "not expired by tick");
+        run(&mut e, c, "DEBUG SET-ACTIVE-EXPIRE 1", 5_000);
+        e.tick(6_000);
+        assert_eq!(e.db(0).keys.len(), 0);
+    }
+
+    #[test]
+    fn a_paused_write_runs_when_the_pause_ends() {
+        let mut e = Engine::new(Config::default());
+        let (a, b) = (e.connect(1_000), e.connect(1_000));
+        assert_eq!(
+            run(&mut e, a, "CLIENT PAUSE 100 WRITE", 1_000),
+            Some(Reply::ok())
+        );
+        assert_eq!(
+            run(&mut e, b, "GET k", 1_010),
+            Some(Reply::Nil),
+            "reads go on"
+        );
+        assert_eq!(run(&mut e, b, "SET k v", 1_020), None);
+        assert!(e.is_blocked(b));
+        e.tick(1_050);
+        assert!(e.drain_pushes().is_empty());
+        e.tick(1_100);
+        assert_eq!(e.drain_pushes(), alloc::vec![(b, Reply::ok())]);
+        assert_eq!(run(&mut e, a, "GET k", 1_200), Some(Reply::bulk_str("v")));
+    }
+}
