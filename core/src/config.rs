@@ -72,6 +72,11 @@ pub struct Config {
     pub aof_timestamp_enabled: bool,
     pub aof_rewrite_incremental_fsync: bool,
     pub aof_disable_auto_gc: bool,
+    /// `slowlog-log-slower-than` (microseconds; negative turns the slow log off) and `slowlog-max-len`.
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+    /// `latency-monitor-threshold` (milliseconds; 0 is off): kept and reported; the engine records no latency events.
+    pub latency_monitor_threshold: u64,
 }
 
 impl Default for Config {
@@ -109,6 +114,9 @@ impl Default for Config {
             aof_timestamp_enabled: false,
             aof_rewrite_incremental_fsync: true,
             aof_disable_auto_gc: false,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
         }
     }
 }
@@ -384,6 +392,15 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "latency-monitor-threshold",
+        immutable: false,
+        get: |c| c.latency_monitor_threshold.to_string(),
+        set: |c, v| {
+            c.latency_monitor_threshold = int_in(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
         name: "lfu-decay-time",
         immutable: false,
         get: |c| c.lfu_decay_time.to_string(),
@@ -478,6 +495,24 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.set_max_intset_entries.to_string(),
         set: |c, v| {
             c.set_max_intset_entries = int_in(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        immutable: false,
+        get: |c| c.slowlog_log_slower_than.to_string(),
+        set: |c, v| {
+            c.slowlog_log_slower_than = int_in(v, -1, i64::MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slowlog-max-len",
+        immutable: false,
+        get: |c| c.slowlog_max_len.to_string(),
+        set: |c, v| {
+            c.slowlog_max_len = int_in(v, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

@@ -42,6 +42,8 @@ pub struct Client {
     /// Whether the client may run commands other than AUTH, HELLO and the other `no_auth` ones: true from the
     /// start when no `requirepass` is set (Redis's `c->authenticated`), else once AUTH succeeds.
     pub authenticated: bool,
+    /// CLIENT REPLY, TRACKING and NO-EVICT settings, and MONITOR mode; see `crate::cmd::connection`.
+    pub modes: crate::cmd::connection::Modes,
 }
 
 /// Counters INFO reports.
@@ -134,6 +136,12 @@ pub struct Engine {
     /// Set while an AOF is replayed (Redis's `server.loading`): keys do not expire, and times already past
     /// are stored as given, so the replay rebuilds exactly what the commands built.
     pub(crate) loading: bool,
+    /// The slow log and the monitors; see `crate::slowlog`.
+    pub slowlog: crate::slowlog::Slowlog,
+    /// CLIENT PAUSE and the commands it postponed; see `crate::pause`.
+    pub pause: crate::pause::Pause,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether `tick` expires keys.
+    pub active_expire: bool,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -173,6 +181,9 @@ impl Engine {
             persistence: crate::rdb::Persistence::new(),
             propagation: crate::propagate::Propagation::default(),
             loading: false,
+            slowlog: Default::default(),
+            pause: Default::default(),
+            active_expire: true,
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -201,6 +212,7 @@ impl Engine {
                 lib_name: None,
                 lib_ver: None,
                 authenticated: self.config.requirepass.is_empty(),
+                modes: Default::default(),
             },
         );
         id
@@ -210,6 +222,8 @@ impl Engine {
         blocking::unblock(self, id);
         self.pubsub.remove_client(id);
         multi::discard(self, id);
+        crate::slowlog::disconnected(self, id);
+        crate::pause::disconnected(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
     }
@@ -240,13 +254,29 @@ impl Engine {
 
     /// Whether the client waits in a blocking command (BLPOP...); its reply will come through the pushes.
     pub fn is_blocked(&self, id: ClientId) -> bool {
-        self.blocking.is_blocked(id)
+        self.blocking.is_blocked(id) || self.pause.is_postponed(id)
+    }
+
+    /// Reports how long the last `execute` took, in microseconds, for the slow log (see `crate::slowlog`).
+    /// Optional: without it commands count as taking no time.
+    pub fn command_took(&mut self, micros: u64) {
+        crate::slowlog::settle(self, micros);
     }
 
     /// Runs one command for `client` at time `now` (unix ms).
     /// `None` means there is no reply to send now: an empty command, or a command that blocked the client,
     /// whose reply comes later through `drain_pushes`. A blocked client's commands are refused.
     pub fn execute(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
+        // The previous command's slow log entries are settled before anything could read the log.
+        crate::slowlog::settle(self, 0);
+        let reply = self.execute_command(client, argv, now);
+        // CLIENT REPLY OFF/SKIP drop the reply; a CLIENT UNPAUSE or a pause run out releases postponed commands.
+        let reply = crate::cmd::connection::filter_reply(self, client, reply);
+        crate::pause::resume_if_over(self);
+        reply
+    }
+
+    fn execute_command(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
         let name = argv.first()?;
         self.advance_clock(now);
         if !self.clients.contains_key(&client) {
@@ -298,6 +328,10 @@ impl Engine {
             self.stats.count_error(&reply);
             return Some(reply);
         }
+        // While clients are paused the command waits (Redis checks the pause before queueing in MULTI).
+        if crate::pause::postpone(self, client, spec, argv) {
+            return None;
+        }
         // Inside MULTI the command is queued (or refused) instead of run.
         if let Some(reply) = multi::queue(self, client, spec, handler, argv) {
             self.stats.count_error(&reply);
@@ -331,6 +365,7 @@ impl Engine {
         }
         notify::flush_new(self);
         multi::compare(self, db, watched);
+        crate::slowlog::record(self, client, db, argv, spec);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
         self.stats.total_commands += 1;
         let cmd_stats = self.stats.commands.entry(spec.name).or_default();
@@ -442,9 +477,14 @@ impl Engine {
     /// second); timed-out clients' replies come out of `drain_pushes`.
     pub fn tick(&mut self, now: u64) {
         self.advance_clock(now);
+        crate::slowlog::settle(self, 0);
         blocking::handle_timeouts(self);
-        for dbi in 0..self.dbs.len() {
-            self.active_expire_db(dbi);
+        crate::pause::resume_if_over(self);
+        // Active expiry waits while clients are paused, and while DEBUG SET-ACTIVE-EXPIRE 0 holds.
+        if self.active_expire && !self.pause.is_active() {
+            for dbi in 0..self.dbs.len() {
+                self.active_expire_db(dbi);
+            }
         }
         self.save_if_due();
     }

@@ -298,3 +298,11 @@ pub fn compare(e: &mut Engine, dbi: usize, snap: Option<Snapshot>) {
         }
     }
 }
+
+/// Whether the client's open transaction queued a command that may write or replicate (CLIENT PAUSE WRITE
+/// postpones its EXEC, as Redis checks `mstate.cmd_flags`).
+pub(crate) fn queued_writes(e: &Engine, client: ClientId) -> bool {
+    e.multi.transactions.get(&client).is_some_and(|tx| {
+        tx.queued.iter().any(|q| q.spec.has(crate::table::Flag::Write) || q.spec.has(crate::table::Flag::MayReplicate))
+    })
+}

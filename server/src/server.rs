@@ -470,7 +470,13 @@ impl Server {
             self.check_closing = true;
         }
         let id = c.id;
+        let started = Instant::now();
+        if name.eq_ignore_ascii_case(b"debug") {
+            debug_sleep(&self.engine, id, &args);
+        }
         let reply = self.engine.execute(id, &args, now_ms());
+        // The slow log's duration: the command's own time, as Redis measures around call().
+        self.engine.command_took(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         // Pushes the command caused go out before its reply, as Redis appends them while the command runs
         // (a RESP3 client publishing to a channel it subscribes to gets the message, then the count).
         self.deliver_pushes();
@@ -574,6 +580,24 @@ impl Server {
         self.to_read.retain(|&s| s != slot);
         self.unblocked.retain(|&s| s != slot);
         self.free.push(slot);
+    }
+}
+
+/// DEBUG SLEEP seconds, where the engine allows DEBUG: the engine answers at once, the server really sleeps
+/// first (Redis blocks its whole event loop, so every client waits, as here).
+fn debug_sleep(engine: &Engine, id: ClientId, args: &[&[u8]]) {
+    let allowed = match engine.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => engine.client(id).is_some_and(|c| c.addr.starts_with("127.0.0.1:") || c.addr.starts_with("[::1]:")),
+        _ => false,
+    };
+    if !allowed || args.len() != 3 || !args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"sleep")) {
+        return;
+    }
+    // Redis reads the seconds with strtod; a non-number sleeps 0.
+    let secs = args.get(2).and_then(|a| std::str::from_utf8(a).ok()).and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);
+    if secs.is_finite() && secs > 0.0 {
+        std::thread::sleep(Duration::from_secs_f64(secs.min(3600.0)));
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! A case file is redis-cli lines. Markers in front of a line loosen the comparison only where Redis itself
 //! is not deterministic: `!unordered` (arrays as multisets, recursively), `!type` (reply type only),
-//! `!approx N` (numbers within N), `!fields a,b` (only those `field:value` lines of an INFO-like reply).
+//! `!approx N` (numbers within N), `!fields a,b` (only those `field:value` lines of an INFO-like reply),
+//! `!entries i,j` (an array of arrays, SLOWLOG GET's entries: elements i and j of each by type only, ids,
+//! times and client addresses).
 //! Directives alone on a line: `!sleep MS` (real time passes for both), `!client N` (switch connection).
 //!
 //! Blocking commands: `!noreply CMD` runs a command that blocks. Redis is sent it without a reply being read, and
@@ -155,7 +157,7 @@ impl Redlet {
     /// clients whose blocking command has not been answered by a `!pushed` yet.
     fn blocked(&self, sides: &BTreeMap<u32, Side>) -> usize {
         match self {
-            Redlet::Engine { engine, .. } => engine.blocking.len(),
+            Redlet::Engine { engine, .. } => engine.blocking.len() + engine.pause.len(),
             Redlet::Server { .. } => sides.values().filter(|s| s.blocked).count(),
         }
     }
@@ -181,6 +183,7 @@ pub enum Marker {
     Type,
     Approx(f64),
     Fields(Vec<String>),
+    Entries(Vec<usize>),
 }
 
 #[derive(Clone, Debug)]
@@ -237,10 +240,12 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                 "send" => marker = Marker::Send,
                 "unordered" => marker = Marker::Unordered,
                 "type" => marker = Marker::Type,
-                "approx" | "fields" => {
+                "approx" | "fields" | "entries" => {
                     let (arg, cmd) = tail.split_once(char::is_whitespace).unwrap_or_else(|| panic!("{}: !{word} ARG CMD", where_()));
                     marker = if word == "approx" {
                         Marker::Approx(arg.parse().unwrap_or_else(|_| panic!("{}: !approx N", where_())))
+                    } else if word == "entries" {
+                        Marker::Entries(arg.split(',').map(|n| n.parse().unwrap_or_else(|_| panic!("{}: !entries i,j", where_()))).collect())
                     } else {
                         Marker::Fields(arg.split(',').map(String::from).collect())
                     };
@@ -273,6 +278,25 @@ pub fn matches(marker: &Marker, actual: &[u8], expected: &[u8]) -> bool {
         },
         Marker::Approx(tol) => match (decode(actual), decode(expected)) {
             (Some(a), Some(b)) => approx_eq(&a, &b, *tol),
+            _ => false,
+        },
+        Marker::Entries(loose) => match (decode(actual), decode(expected)) {
+            (Some(Reply::Array(a)), Some(Reply::Array(b))) => {
+                a.len() == b.len()
+                    && a.iter().zip(&b).all(|(x, y)| match (x, y) {
+                        (Reply::Array(x), Reply::Array(y)) => {
+                            x.len() == y.len()
+                                && x.iter().zip(y).enumerate().all(|(i, (p, q))| {
+                                    if loose.contains(&i) {
+                                        std::mem::discriminant(p) == std::mem::discriminant(q)
+                                    } else {
+                                        p == q
+                                    }
+                                })
+                        }
+                        _ => x == y,
+                    })
+            }
             _ => false,
         },
         Marker::Fields(names) => match (decode(actual), decode(expected)) {

@@ -26,7 +26,67 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|list", client_list),
     ("client|kill", client_kill),
     ("client|help", client_help),
+    ("client|pause", client_pause),
+    ("client|unpause", client_unpause),
+    ("client|reply", client_reply),
+    ("client|unblock", client_unblock),
+    ("client|no-evict", client_no_evict),
+    ("client|tracking", client_tracking),
+    ("client|getredir", client_getredir),
+    ("client|trackinginfo", client_trackinginfo),
+    ("client|caching", client_caching),
 ];
+
+/// A client's settings from CLIENT REPLY, NO-EVICT and TRACKING (Redis's client flags).
+#[derive(Clone, Debug, Default)]
+pub struct Modes {
+    /// CLIENT REPLY OFF: no replies until CLIENT REPLY ON.
+    pub reply_off: bool,
+    /// The reply of the command running now is dropped (CLIENT REPLY SKIP, OFF, and the command after SKIP).
+    skip_this: bool,
+    /// CLIENT REPLY SKIP: the next command's reply is dropped too.
+    skip_next: bool,
+    /// CLIENT NO-EVICT ON.
+    pub no_evict: bool,
+    /// CLIENT TRACKING ON and its options; `None` while tracking is off.
+    pub tracking: Option<Tracking>,
+}
+
+/// CLIENT TRACKING's options for one client.
+#[derive(Clone, Debug, Default)]
+pub struct Tracking {
+    /// The client invalidations are redirected to; 0 for none (what GETREDIR answers while tracking).
+    pub redirect: i64,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    /// CLIENT CACHING YES (OPTIN) or NO (OPTOUT) was given for the next command.
+    pub caching: bool,
+    /// BCAST prefixes, sorted as Redis's radix tree walks them; BCAST alone registers the empty prefix.
+    pub prefixes: Vec<Vec<u8>>,
+}
+
+impl Modes {
+    /// Drops the reply of the command running now (MONITOR repeated answers nothing, as in Redis).
+    pub(crate) fn skip_reply(&mut self) {
+        self.skip_this = true;
+    }
+}
+
+/// The reply `execute` hands out, after CLIENT REPLY: dropped while replies are off or skipped, as Redis never
+/// writes them (the command still ran). Runs after every command; SKIP's effect moves on to the next command.
+pub(crate) fn filter_reply(e: &mut Engine, client: u64, reply: Option<Reply>) -> Option<Reply> {
+    let cl = e.client_mut(client)?;
+    let m = &mut cl.modes;
+    let drop = m.reply_off || m.skip_this;
+    m.skip_this = core::mem::take(&mut m.skip_next);
+    if drop {
+        None
+    } else {
+        reply
+    }
+}
 
 /// The version HELLO and INFO report: the Redis release whose behaviour the engine follows.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -190,10 +250,13 @@ fn reset(e: &mut Engine, c: &Ctx) -> Reply {
     // the transaction is discarded and subscriptions are dropped without confirmations.
     crate::multi::discard(e, c.client);
     e.pubsub.remove_client(c.client);
+    // Out of MONITOR mode, tracking off, replies on, NO-EVICT off.
+    crate::slowlog::disconnected(e, c.client);
     if let Some(cl) = e.client_mut(c.client) {
         cl.db = 0;
         cl.resp = 2;
         cl.name = None;
+        cl.modes = Default::default();
     }
     let open = e.config.requirepass.is_empty();
     if let Some(cl) = e.client_mut(c.client) {
@@ -410,8 +473,17 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     if e.is_blocked(cl.id) {
         flags.push('b');
     }
+    if cl.modes.tracking.is_some() {
+        flags.push('t');
+    }
+    if cl.modes.tracking.as_ref().is_some_and(|t| t.bcast) {
+        flags.push('B');
+    }
     if multi.dirty {
         flags.push('d');
+    }
+    if cl.modes.no_evict {
+        flags.push('e');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -419,7 +491,7 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
          sub={sub} psub={psub} ssub={ssub} multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
-         rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={resp}",
+         rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir={redir} resp={resp}",
         id = cl.id,
         addr = cl.addr,
         laddr = cl.laddr,
@@ -434,6 +506,7 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         db = cl.db,
         cmd = cl.last_cmd,
         resp = cl.resp,
+        redir = cl.modes.tracking.as_ref().map_or(-1, |t| t.redirect),
     )
 }
 
@@ -504,6 +577,277 @@ fn client_help(_e: &mut Engine, _c: &Ctx) -> Reply {
         "HELP",
         "    Prints this help.",
     ])
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]
+fn client_pause(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut kind = crate::pause::Kind::All;
+    if c.argc() == 4 {
+        if eq_ic(c.arg(3), "write") {
+            kind = crate::pause::Kind::Write;
+        } else if !eq_ic(c.arg(3), "all") {
+            return Error::other("ERR CLIENT PAUSE mode must be WRITE or ALL").into();
+        }
+    }
+    // getTimeoutFromObjectOrReply in milliseconds: 0 gives an end already past, a pause that ends at once.
+    let ms = match parse_i64(c.arg(2)) {
+        Some(ms) if ms < 0 => return Error::other("ERR timeout is negative").into(),
+        Some(ms) => ms as u64,
+        None => return Error::other("ERR timeout is not an integer or out of range").into(),
+    };
+    let end = if ms > 0 { e.now.saturating_add(ms) } else { 0 };
+    e.pause.start(kind, end);
+    Reply::ok()
+}
+
+/// CLIENT UNPAUSE
+fn client_unpause(e: &mut Engine, _c: &Ctx) -> Reply {
+    e.pause.lift();
+    Reply::ok()
+}
+
+/// CLIENT REPLY ON|OFF|SKIP
+fn client_reply(e: &mut Engine, c: &Ctx) -> Reply {
+    let Some(cl) = e.client_mut(c.client) else { return Reply::Nil };
+    let m = &mut cl.modes;
+    if eq_ic(c.arg(2), "on") {
+        m.reply_off = false;
+        m.skip_next = false;
+        return Reply::ok();
+    }
+    if eq_ic(c.arg(2), "off") {
+        m.reply_off = true;
+    } else if eq_ic(c.arg(2), "skip") {
+        if !m.reply_off {
+            m.skip_next = true;
+        }
+    } else {
+        return Error::Syntax.into();
+    }
+    // OFF and SKIP answer nothing themselves.
+    m.skip_this = true;
+    Reply::ok()
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+fn client_unblock(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut error = false;
+    if c.argc() == 4 {
+        if eq_ic(c.arg(3), "error") {
+            error = true;
+        } else if !eq_ic(c.arg(3), "timeout") {
+            return Error::other("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR").into();
+        }
+    }
+    let Some(id) = parse_i64(c.arg(2)) else { return Error::NotInteger.into() };
+    // Only clients waiting on keys: a client postponed by CLIENT PAUSE stays paused.
+    let Some(target) = u64::try_from(id).ok().filter(|&t| e.blocking.is_blocked(t)) else { return Reply::Integer(0) };
+    crate::blocking::unblock(e, target);
+    let reply = if error {
+        Reply::Error(Error::other("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+    } else {
+        // What a timeout answers: a null array.
+        Reply::NilArray
+    };
+    e.stats.count_error(&reply);
+    e.push(target, reply);
+    Reply::Integer(1)
+}
+
+/// CLIENT NO-EVICT ON|OFF
+fn client_no_evict(e: &mut Engine, c: &Ctx) -> Reply {
+    let on = if eq_ic(c.arg(2), "on") {
+        true
+    } else if eq_ic(c.arg(2), "off") {
+        false
+    } else {
+        return Error::Syntax.into();
+    };
+    if let Some(cl) = e.client_mut(c.client) {
+        cl.modes.no_evict = on;
+    }
+    Reply::ok()
+}
+
+/// Whether one prefix starts the other (Redis's stringCheckPrefix): such prefixes overlap.
+fn overlaps(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len().min(b.len());
+    a.get(..n) == b.get(..n)
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+fn client_tracking(e: &mut Engine, c: &Ctx) -> Reply {
+    let (mut redirect, mut bcast, mut optin, mut optout, mut noloop) = (0i64, false, false, false, false);
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut j = 3;
+    while j < c.argc() {
+        let more = j + 1 < c.argc();
+        let opt = c.arg(j);
+        if eq_ic(opt, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Error::other("ERR A client can only redirect to a single other client").into();
+            }
+            let Some(id) = parse_i64(c.arg(j)) else { return Error::NotInteger.into() };
+            if !u64::try_from(id).is_ok_and(|id| e.clients.contains_key(&id)) {
+                return Error::other("ERR The client ID you want redirect to does not exist").into();
+            }
+            redirect = id;
+        } else if eq_ic(opt, "bcast") {
+            bcast = true;
+        } else if eq_ic(opt, "optin") {
+            optin = true;
+        } else if eq_ic(opt, "optout") {
+            optout = true;
+        } else if eq_ic(opt, "noloop") {
+            noloop = true;
+        } else if eq_ic(opt, "prefix") && more {
+            j += 1;
+            prefixes.push(c.arg(j));
+        } else {
+            return Error::Syntax.into();
+        }
+        j += 1;
+    }
+    let Some(cl) = e.clients.get_mut(&c.client) else { return Reply::Nil };
+    if eq_ic(c.arg(2), "off") {
+        cl.modes.tracking = None;
+        return Reply::ok();
+    }
+    if !eq_ic(c.arg(2), "on") {
+        return Error::Syntax.into();
+    }
+    let old = cl.modes.tracking.take();
+    let refuse = |cl: &mut Client, old, text: String| {
+        cl.modes.tracking = old;
+        Reply::Error(Error::Other(text))
+    };
+    if !bcast && !prefixes.is_empty() {
+        return refuse(cl, old, "ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    if old.as_ref().is_some_and(|t| t.bcast != bcast) {
+        return refuse(
+            cl,
+            old,
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it \
+             with a different mode."
+                .into(),
+        );
+    }
+    if bcast && (optin || optout) {
+        return refuse(cl, old, "ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    if optin && optout {
+        return refuse(cl, old, "ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+    }
+    if old.as_ref().is_some_and(|t| (optin && t.optout) || (optout && t.optin)) {
+        return refuse(
+            cl,
+            old,
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling \
+             it with a different mode."
+                .into(),
+        );
+    }
+    let existing: &[Vec<u8>] = old.as_ref().map_or(&[], |t| t.prefixes.as_slice());
+    if bcast {
+        for (i, p) in prefixes.iter().enumerate() {
+            if let Some(q) = existing.iter().find(|q| overlaps(q, p)) {
+                let text = format!(
+                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(q)
+                );
+                return refuse(cl, old, text);
+            }
+            if let Some(q) = prefixes.iter().skip(i + 1).find(|q| overlaps(p, q)) {
+                let text = format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(q)
+                );
+                return refuse(cl, old, text);
+            }
+        }
+    }
+    // Enabling again keeps the prefixes registered before and replaces the options (Redis's enableTracking).
+    let mut all = old.map(|t| t.prefixes).unwrap_or_default();
+    if bcast && prefixes.is_empty() {
+        prefixes.push(b"");
+    }
+    for p in prefixes {
+        if let Err(at) = all.binary_search_by(|q| q.as_slice().cmp(p)) {
+            all.insert(at, p.to_vec());
+        }
+    }
+    cl.modes.tracking = Some(Tracking { redirect, bcast, optin, optout, noloop, caching: false, prefixes: all });
+    Reply::ok()
+}
+
+/// CLIENT GETREDIR
+fn client_getredir(e: &mut Engine, c: &Ctx) -> Reply {
+    Reply::Integer(e.client(c.client).and_then(|cl| cl.modes.tracking.as_ref()).map_or(-1, |t| t.redirect))
+}
+
+/// CLIENT TRACKINGINFO
+fn client_trackinginfo(e: &mut Engine, c: &Ctx) -> Reply {
+    let tracking = e.client(c.client).and_then(|cl| cl.modes.tracking.as_ref());
+    let mut flags = Vec::new();
+    match tracking {
+        None => flags.push("off"),
+        Some(t) => {
+            flags.push("on");
+            if t.bcast {
+                flags.push("bcast");
+            }
+            if t.optin {
+                flags.push("optin");
+                if t.caching {
+                    flags.push("caching-yes");
+                }
+            }
+            if t.optout {
+                flags.push("optout");
+                if t.caching {
+                    flags.push("caching-no");
+                }
+            }
+            if t.noloop {
+                flags.push("noloop");
+            }
+        }
+    }
+    Reply::Map(vec![
+        (Reply::bulk_str("flags"), Reply::Set(flags.into_iter().map(Reply::bulk_str).collect())),
+        (Reply::bulk_str("redirect"), Reply::Integer(tracking.map_or(-1, |t| t.redirect))),
+        (
+            Reply::bulk_str("prefixes"),
+            Reply::Array(tracking.map_or_else(Vec::new, |t| t.prefixes.iter().map(|p| Reply::bulk(p)).collect())),
+        ),
+    ])
+}
+
+/// CLIENT CACHING YES|NO
+fn client_caching(e: &mut Engine, c: &Ctx) -> Reply {
+    let Some(t) = e.client_mut(c.client).and_then(|cl| cl.modes.tracking.as_mut()) else {
+        return Error::other(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        )
+        .into();
+    };
+    if eq_ic(c.arg(2), "yes") {
+        if !t.optin {
+            return Error::other("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.").into();
+        }
+    } else if eq_ic(c.arg(2), "no") {
+        if !t.optout {
+            return Error::other("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.").into();
+        }
+    } else {
+        return Error::Syntax.into();
+    }
+    t.caching = true;
+    Reply::ok()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::reply::Reply;
 
 pub mod bitmap;
 pub mod connection;
+pub mod diagnostic;
 pub mod geo;
 pub mod hash;
 pub mod hll;
@@ -41,6 +42,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     tx::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
+    diagnostic::HANDLERS,
 ];
 
 /// Every implemented command with its handler.

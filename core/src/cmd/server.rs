@@ -301,7 +301,7 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "maxclients" => 10000,
                 "client_recent_max_input_buffer" => 20480,
                 "client_recent_max_output_buffer" => 0,
-                "blocked_clients" => e.blocking.len(),
+                "blocked_clients" => e.blocking.len() + e.pause.len(),
                 "tracking_clients" => 0,
                 "clients_in_timeout_table" => e.blocking.with_deadline(),
             );
@@ -1243,6 +1243,16 @@ fn debug(e: &mut Engine, c: &Ctx) -> Reply {
     }
     if eq_ic(c.arg(1), "populate") && (3..=5).contains(&c.argc()) {
         return debug_populate(e, c);
+    }
+    // DEBUG SLEEP seconds: the engine has no time to spend; a host that can block (redlet-server) sleeps
+    // itself before running it.
+    if eq_ic(c.arg(1), "sleep") && c.argc() == 3 {
+        return Reply::ok();
+    }
+    // DEBUG SET-ACTIVE-EXPIRE 0|1: Redis takes any integer, non-zero turning it on.
+    if eq_ic(c.arg(1), "set-active-expire") && c.argc() == 3 {
+        e.active_expire = atoi(c.arg(2)) != 0;
+        return Reply::ok();
     }
     Error::SubcommandSyntax { sub: crate::error::lossy(c.arg(1), 128), container: String::from("DEBUG") }.into()
 }

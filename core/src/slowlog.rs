@@ -1,0 +1,162 @@
+//! What the engine records about the commands it runs, for SLOWLOG and MONITOR (Redis's slowlog.c and
+//! replicationFeedMonitors).
+//!
+//! The engine has no clock to time a command with. `Engine::call` records every command that may be logged as
+//! a pending entry (its arguments as Redis keeps them, the client's address and name after the command); the
+//! host may then report how long the command took (`Engine::command_took`, microseconds). Pending entries are
+//! settled (logged or dropped against `slowlog-log-slower-than`) when the duration is reported, or, without a
+//! report, with a duration of 0 when the next command or tick arrives, before anything could read the log.
+//! So `slowlog-log-slower-than 0` logs every command in any host, and a host that times commands gets Redis's
+//! behaviour for the other thresholds.
+
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::engine::{ClientId, Engine};
+use crate::reply::Reply;
+use crate::table::{CommandSpec, Flag};
+
+/// Most arguments an entry keeps (Redis's SLOWLOG_ENTRY_MAX_ARGC); the last one kept says how many were left out.
+const MAX_ARGC: usize = 32;
+/// Longest argument an entry keeps (SLOWLOG_ENTRY_MAX_STRING), followed by how many bytes were cut.
+const MAX_STRING: usize = 128;
+
+/// One slow log entry, as SLOWLOG GET shows it.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: u64,
+    /// Unix seconds when it was logged.
+    pub time: u64,
+    pub micros: u64,
+    pub argv: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: Vec<u8>,
+}
+
+/// The slow log and the monitors.
+#[derive(Debug, Default)]
+pub struct Slowlog {
+    /// Newest first, as Redis's list.
+    pub entries: VecDeque<Entry>,
+    /// The next entry's id; never reset (SLOWLOG RESET keeps counting).
+    pub next_id: u64,
+    /// Commands run since the last settlement, waiting for their duration.
+    pending: Vec<Entry>,
+    /// Clients in MONITOR mode, in the order they asked.
+    pub monitors: Vec<ClientId>,
+}
+
+/// The arguments as an entry keeps them: at most 32, strings cut at 128 bytes (Redis's slowlogCreateEntry).
+fn entry_argv(argv: &[&[u8]], spec: &CommandSpec) -> Vec<Vec<u8>> {
+    let kept = argv.len().min(MAX_ARGC);
+    let mut out = Vec::with_capacity(kept);
+    for (j, arg) in argv.iter().take(kept).enumerate() {
+        if kept != argv.len() && j == kept - 1 {
+            out.push(format!("... ({} more arguments)", argv.len() - kept + 1).into_bytes());
+        } else if redacted(spec, argv, j) {
+            out.push(b"(redacted)".to_vec());
+        } else if arg.len() > MAX_STRING {
+            let mut s = arg.get(..MAX_STRING).unwrap_or(arg).to_vec();
+            s.extend_from_slice(format!("... ({} more bytes)", arg.len() - MAX_STRING).as_bytes());
+            out.push(s);
+        } else {
+            out.push(arg.to_vec());
+        }
+    }
+    out
+}
+
+/// Arguments Redis hides from the slow log and MONITOR (redactClientCommandArgument): AUTH's credentials and
+/// HELLO's AUTH pair.
+fn redacted(spec: &CommandSpec, argv: &[&[u8]], j: usize) -> bool {
+    match spec.name {
+        "auth" => j >= 1,
+        "hello" => {
+            j >= 3 && argv.get(j.saturating_sub(1)).is_some_and(|a| a.eq_ignore_ascii_case(b"auth"))
+                || j >= 4 && argv.get(j - 2).is_some_and(|a| a.eq_ignore_ascii_case(b"auth"))
+        }
+        _ => false,
+    }
+}
+
+/// After a command ran through `Engine::call`: keeps it for the slow log (settled later) and shows it to monitors.
+pub(crate) fn record(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec) {
+    if e.config.slowlog_log_slower_than >= 0 && !spec.has(Flag::SkipSlowlog) && !e.loading {
+        let (addr, name) = match e.client(client) {
+            Some(cl) => (cl.addr.clone(), cl.name.clone().unwrap_or_default()),
+            None => (String::new(), Vec::new()),
+        };
+        let argv = entry_argv(argv, spec);
+        e.slowlog.pending.push(Entry { id: 0, time: e.now / 1000, micros: 0, argv, addr, name });
+    }
+    // Monitors see the database the client is in after the command (SELECT shows its new one), as in Redis.
+    let db = e.client(client).map_or(db, |cl| cl.db);
+    feed_monitors(e, client, db, argv, spec);
+}
+
+/// Settles the pending entries with the duration a host measured (0 when it measured none).
+pub(crate) fn settle(e: &mut Engine, micros: u64) {
+    if e.slowlog.pending.is_empty() {
+        return;
+    }
+    let threshold = e.config.slowlog_log_slower_than;
+    for mut entry in core::mem::take(&mut e.slowlog.pending) {
+        if threshold < 0 || micros < threshold as u64 {
+            continue;
+        }
+        entry.id = e.slowlog.next_id;
+        entry.micros = micros;
+        e.slowlog.next_id += 1;
+        e.slowlog.entries.push_front(entry);
+    }
+    let max = usize::try_from(e.config.slowlog_max_len).unwrap_or(usize::MAX);
+    e.slowlog.entries.truncate(max);
+}
+
+/// A monitor's view of one command (Redis's replicationFeedMonitors): `<secs>.<micros> [<db> <addr>] "arg" ...`,
+/// each argument quoted as `sdscatrepr` does.
+fn feed_monitors(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec) {
+    if e.slowlog.monitors.is_empty() || spec.has(Flag::SkipMonitor) || spec.has(Flag::Admin) || e.loading {
+        return;
+    }
+    let addr = e.client(client).map(|cl| cl.addr.clone()).unwrap_or_default();
+    let mut line = format!("{}.{:06} [{} {}]", e.now / 1000, (e.now % 1000) * 1000, db, addr);
+    for (j, arg) in argv.iter().enumerate() {
+        line.push(' ');
+        if redacted(spec, argv, j) {
+            line.push_str("\"(redacted)\"");
+        } else {
+            repr(arg, &mut line);
+        }
+    }
+    let monitors: Vec<ClientId> = e.slowlog.monitors.iter().copied().filter(|&m| m != client).collect();
+    for m in monitors {
+        e.push(m, Reply::Status(line.clone()));
+    }
+}
+
+/// Redis's sdscatrepr: a double-quoted string with C escapes and `\xHH` for other unprintable bytes.
+pub fn repr(s: &[u8], out: &mut String) {
+    out.push('"');
+    for &b in s {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+}
+
+/// Forgets a closed client's monitoring.
+pub(crate) fn disconnected(e: &mut Engine, client: ClientId) {
+    e.slowlog.monitors.retain(|&m| m != client);
+}
