@@ -126,21 +126,7 @@ fn read_line(data: &[u8], pos: usize) -> Result<(&[u8], usize), Fault> {
 
 /// C's atoi/strtol on a line: optional spaces and sign, then digits; anything else stops it.
 fn atol(s: &[u8]) -> i64 {
-    let mut i = s
-        .iter()
-        .take_while(|c| crate::util::is_c_space(**c))
-        .count();
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (i, neg) = crate::util::c_number_start(s);
     let mut v: i64 = 0;
     for &c in s.get(i..).unwrap_or_default() {
         if !c.is_ascii_digit() {

@@ -67,23 +67,23 @@ pub fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
+/// How C's number parsers (`strtod`, `strtol`, `atoi`) start: leading white space, then an optional sign.
+/// Returns where the number proper begins and whether it is negative.
+pub fn c_number_start(s: &[u8]) -> (usize, bool) {
+    let i = s.iter().take_while(|c| is_c_space(**c)).count();
+    match s.get(i) {
+        Some(b'-') => (i + 1, true),
+        Some(b'+') => (i + 1, false),
+        _ => (i, false),
+    }
+}
+
 /// glibc's `strtod`: leading white space, an optional sign, then `inf`/`infinity`, `nan`/`nan(...)`, a hex
 /// float (`0x1.8p3`) or a decimal (`1.5e-3`, `.5`, `5.`), all case-insensitive; the longest prefix that
 /// reads as a number. Decimals are rounded correctly, as glibc does.
 pub fn strtod(s: &[u8]) -> Strtod {
     let none = Strtod { value: 0.0, consumed: 0, out_of_range: false };
-    let mut i = s.iter().take_while(|c| is_c_space(**c)).count();
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (i, negative) = c_number_start(s);
     let signed = |v: f64| if negative { -v } else { v };
     let rest = s.get(i..).unwrap_or(b"");
     let starts = |word: &[u8]| rest.get(..word.len()).is_some_and(|p| p.eq_ignore_ascii_case(word));

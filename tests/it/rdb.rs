@@ -556,18 +556,24 @@ fn corrupt_snapshots_and_payloads_are_refused_without_change() {
     println!("corrupt input: 20400 snapshots and payloads, {accepted} still valid after mutation, no panic");
 }
 
+/// A redis-server and an engine that both allow DEBUG (`enable-debug-command yes`), with a connection to each;
+/// `None` where no redis-server can start (and that is allowed).
+fn with_debug_command() -> Option<(RedisServer, Conn, Ours)> {
+    let Some(redis) = RedisServer::start_in(TempDir::new(), &["--enable-debug-command", "yes"]) else {
+        assert!(!required(), "REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
+        return None;
+    };
+    let conn = redis.connect().expect("connect");
+    let mut engine = Engine::new(Config { enable_debug_command: "yes".into(), ..Config::default() });
+    let client = engine.connect(now_ms());
+    Some((redis, conn, Ours { engine, client }))
+}
+
 /// DEBUG RELOAD (with `enable-debug-command yes` on both sides): saved and loaded back, every 7.0 stream
 /// counter kept; its options and errors as Redis's.
 #[test]
 fn debug_reload_matches_redis() {
-    let Some(redis) = RedisServer::start_in(TempDir::new(), &["--enable-debug-command", "yes"]) else {
-        assert!(!required(), "REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
-        return;
-    };
-    let mut conn = redis.connect().expect("connect");
-    let mut engine = Engine::new(Config { enable_debug_command: "yes".into(), ..Config::default() });
-    let client = engine.connect(now_ms());
-    let mut ours = Ours { engine, client };
+    let Some((_redis, mut conn, mut ours)) = with_debug_command() else { return };
     let script = [
         "SET a 1",
         "RPUSH l a b",
@@ -606,14 +612,7 @@ fn debug_reload_matches_redis() {
 /// left alone when they exist, names cut at 127 bytes, and its argument errors, as Redis's.
 #[test]
 fn debug_populate_matches_redis() {
-    let Some(redis) = RedisServer::start_in(TempDir::new(), &["--enable-debug-command", "yes"]) else {
-        assert!(!required(), "REDLET_REQUIRE_REDIS=1 but redis-server could not be started");
-        return;
-    };
-    let mut conn = redis.connect().expect("connect");
-    let mut engine = Engine::new(Config { enable_debug_command: "yes".into(), ..Config::default() });
-    let client = engine.connect(now_ms());
-    let mut ours = Ours { engine, client };
+    let Some((_redis, mut conn, mut ours)) = with_debug_command() else { return };
     let long = "p".repeat(130);
     let script = [
         "SET key:3 mine".to_string(),
