@@ -59,6 +59,11 @@ pub struct Config {
     /// `enable-debug-command`: `no` (Redis's default: DEBUG is refused), `yes`, or `local` (the host decides
     /// what is local; the engine treats it as `yes`). Set only at start.
     pub enable_debug_command: String,
+    /// `acllog-max-len`: how many entries ACL LOG keeps.
+    pub acllog_max_len: u64,
+    /// `acl-pubsub-default`: whether new users and selectors start with all channels (`allchannels`) or none
+    /// (`resetchannels`, Redis 7.0's default).
+    pub acl_pubsub_default: bool,
 }
 
 impl Default for Config {
@@ -88,6 +93,8 @@ impl Default for Config {
             dir: String::new(),
             dbfilename: String::from("dump.rdb"),
             enable_debug_command: String::from("no"),
+            acllog_max_len: 128,
+            acl_pubsub_default: false,
         }
     }
 }
@@ -205,6 +212,31 @@ pub struct Param {
 
 /// Every parameter, by name.
 pub static PARAMS: &[Param] = &[
+    Param {
+        name: "acl-pubsub-default",
+        immutable: false,
+        get: |c| String::from(if c.acl_pubsub_default { "allchannels" } else { "resetchannels" }),
+        set: |c, v| {
+            c.acl_pubsub_default = one_of(v, &["allchannels", "resetchannels"])? == "allchannels";
+            Ok(())
+        },
+    },
+    Param {
+        name: "aclfile",
+        // Users live in memory only: there is no ACL file to name (ACL SAVE and LOAD say so).
+        immutable: true,
+        get: |_| String::new(),
+        set: |_, _| Err(String::from("can't set immutable config")),
+    },
+    Param {
+        name: "acllog-max-len",
+        immutable: false,
+        get: |c| c.acllog_max_len.to_string(),
+        set: |c, v| {
+            c.acllog_max_len = int_in(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
     Param {
         name: "appendonly",
         immutable: false,
@@ -361,7 +393,8 @@ pub static PARAMS: &[Param] = &[
         name: "requirepass",
         immutable: false,
         get: |c| String::from_utf8_lossy(&c.requirepass).into_owned(),
-        // The default user's password; connections already open keep the state they have.
+        // The default user's password (`crate::acl::requirepass_changed`, called by CONFIG SET when the value
+        // changes); connections already open keep the state they have.
         set: |c, v| {
             c.requirepass = v.to_vec();
             Ok(())

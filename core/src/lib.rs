@@ -9,6 +9,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod acl;
 pub mod blocking;
 pub mod cmd;
 pub mod config;
@@ -29,6 +30,7 @@ pub mod pubsub;
 pub mod rdb;
 pub mod reply;
 pub mod resp;
+pub mod sha256;
 pub mod table;
 pub mod tokenize;
 pub mod types;

@@ -7,6 +7,7 @@
 use crate::engine::{Ctx, Engine};
 use crate::reply::Reply;
 
+pub mod acl;
 pub mod bitmap;
 pub mod connection;
 pub mod geo;
@@ -41,6 +42,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     tx::HANDLERS,
     server::HANDLERS,
     connection::HANDLERS,
+    acl::HANDLERS,
 ];
 
 /// Every implemented command with its handler.
