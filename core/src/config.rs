@@ -77,6 +77,11 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// `latency-monitor-threshold` (milliseconds; 0 is off): kept and reported; the engine records no latency events.
     pub latency_monitor_threshold: u64,
+    /// `acllog-max-len`: how many entries ACL LOG keeps.
+    pub acllog_max_len: u64,
+    /// `acl-pubsub-default`: whether new users and selectors start with all channels (`allchannels`) or none
+    /// (`resetchannels`, Redis 7.0's default).
+    pub acl_pubsub_default: bool,
 }
 
 impl Default for Config {
@@ -117,6 +122,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            acllog_max_len: 128,
+            acl_pubsub_default: false,
         }
     }
 }
@@ -234,6 +241,31 @@ pub struct Param {
 
 /// Every parameter, by name.
 pub static PARAMS: &[Param] = &[
+    Param {
+        name: "acl-pubsub-default",
+        immutable: false,
+        get: |c| String::from(if c.acl_pubsub_default { "allchannels" } else { "resetchannels" }),
+        set: |c, v| {
+            c.acl_pubsub_default = one_of(v, &["allchannels", "resetchannels"])? == "allchannels";
+            Ok(())
+        },
+    },
+    Param {
+        name: "aclfile",
+        // Users live in memory only: there is no ACL file to name (ACL SAVE and LOAD say so).
+        immutable: true,
+        get: |_| String::new(),
+        set: |_, _| Err(String::from("can't set immutable config")),
+    },
+    Param {
+        name: "acllog-max-len",
+        immutable: false,
+        get: |c| c.acllog_max_len.to_string(),
+        set: |c, v| {
+            c.acllog_max_len = int_in(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
     Param {
         name: "aof-disable-auto-gc",
         immutable: false,
@@ -471,7 +503,8 @@ pub static PARAMS: &[Param] = &[
         name: "requirepass",
         immutable: false,
         get: |c| String::from_utf8_lossy(&c.requirepass).into_owned(),
-        // The default user's password; connections already open keep the state they have.
+        // The default user's password (`crate::acl::requirepass_changed`, called by CONFIG SET when the value
+        // changes); connections already open keep the state they have.
         set: |c, v| {
             c.requirepass = v.to_vec();
             Ok(())

@@ -4,6 +4,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::acl::{self, Acl};
 use crate::blocking::{self, Blocking};
 use crate::cmd::{self, Handler};
 use crate::config::Config;
@@ -39,11 +40,18 @@ pub struct Client {
     pub laddr: String,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
-    /// Whether the client may run commands other than AUTH, HELLO and the other `no_auth` ones: true from the
-    /// start when no `requirepass` is set (Redis's `c->authenticated`), else once AUTH succeeds.
+    /// Whether the client authenticated (Redis's `c->authenticated`): from the start when the `default` user
+    /// is `on` and `nopass` (no `requirepass`), else once AUTH succeeds. Only while `default` needs a password
+    /// does a client that has not authenticated run just the `no_auth` commands (`Engine::auth_required`).
     pub authenticated: bool,
     /// CLIENT REPLY, TRACKING and NO-EVICT settings, and MONITOR mode; see `crate::cmd::connection`.
     pub modes: crate::cmd::connection::Modes,
+    /// The ACL user the client runs as (`default` until AUTH names another).
+    pub user: Vec<u8>,
+    /// The client's commands go through the ACL check: its user may not run everything on every key and
+    /// channel. Kept up to date by `crate::acl` whenever the user or its rules change, so that a client of an
+    /// unrestricted user (`default` unless changed) pays one test per command.
+    pub acl_checked: bool,
 }
 
 /// Counters INFO reports.
@@ -142,6 +150,8 @@ pub struct Engine {
     pub pause: crate::pause::Pause,
     /// DEBUG SET-ACTIVE-EXPIRE: whether `tick` expires keys.
     pub active_expire: bool,
+    /// ACL users and the ACL LOG; see `crate::acl`.
+    pub acl: Acl,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -164,7 +174,9 @@ impl Engine {
                 handlers.insert(spec.name, (spec, handler));
             }
         }
+        let acl = Acl::new(&config.requirepass);
         Engine {
+            acl,
             dbs,
             scratch: Db::new(0),
             clients: VecMap::new(),
@@ -211,7 +223,9 @@ impl Engine {
                 laddr: String::from("127.0.0.1:6379"),
                 lib_name: None,
                 lib_ver: None,
-                authenticated: self.config.requirepass.is_empty(),
+                authenticated: self.acl.default_authenticated(),
+                user: b"default".to_vec(),
+                acl_checked: self.acl.is_restricted(b"default"),
                 modes: Default::default(),
             },
         );
@@ -241,10 +255,11 @@ impl Engine {
         self.clients.get(&id).map_or(2, |c| c.resp)
     }
 
-    /// Whether the client must authenticate before running most commands (a password is set and it has not
-    /// authenticated). A host also uses it for the stricter request limits Redis applies before AUTH.
+    /// Whether the client must authenticate before running most commands: the `default` user needs a password
+    /// (or is `off`) and the client has not authenticated (Redis's authRequired). A host also uses it for the
+    /// stricter request limits Redis applies before AUTH.
     pub fn auth_required(&self, id: ClientId) -> bool {
-        self.clients.get(&id).is_some_and(|c| !c.authenticated)
+        !self.acl.default_open && self.clients.get(&id).is_some_and(|c| !c.authenticated)
     }
 
     /// Whether the client asked to be closed (QUIT); the caller closes it after delivering the reply.
@@ -308,23 +323,36 @@ impl Engine {
         };
         let _ = name;
         // With a password set, only `no_auth` commands (AUTH, HELLO, QUIT, ...) run before AUTH; the command's
-        // existence and arity were checked first, as in Redis's processCommand.
+        // existence and arity were checked first, as in Redis's processCommand. A refusal here and below is
+        // Redis's rejectCommand: a rejected call, a transaction flagged, an EXEC answering EXECABORT.
         if !spec.has(crate::table::Flag::NoAuth) && self.auth_required(client) {
-            let reply = Reply::Error(Error::NoAuth);
             self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+            let reply = multi::refused(self, client, argv, Error::NoAuth);
             self.stats.count_error(&reply);
             return Some(reply);
         }
-        let db = self.clients.get(&client).map_or(0, |c| c.db);
-        if let Some(c) = self.clients.get_mut(&client) {
-            c.last_interaction_ms = now;
-            c.last_cmd = spec.name;
+        let (db, acl_checked) = match self.clients.get_mut(&client) {
+            Some(c) => {
+                c.last_interaction_ms = now;
+                c.last_cmd = spec.name;
+                (c.db, c.acl_checked)
+            }
+            None => (0, false),
+        };
+        // ACL permissions, only for a client whose user may not do everything (one flag test otherwise).
+        if acl_checked {
+            if let Err(e) = acl::check_command(self, &Ctx { argv, client, db, spec }) {
+                self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+                let reply = multi::refused(self, client, argv, e);
+                self.stats.count_error(&reply);
+                return Some(reply);
+            }
         }
         // A RESP2 client in pub/sub mode runs only the (un)subscribe commands, PING, QUIT and RESET; the refusal
         // counts as a rejected call, as Redis's rejectCommand does.
         if let Err(e) = pubsub::check_subscribed_context(self, client, spec.name) {
             self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
-            let reply = Reply::Error(e);
+            let reply = multi::refused(self, client, argv, e);
             self.stats.count_error(&reply);
             return Some(reply);
         }

@@ -33,6 +33,12 @@ pub enum Error {
     NoAuth,
     /// `WRONGPASS invalid username-password pair or user is disabled.`
     WrongPass,
+    /// `NOPERM this user has no permissions to run the '<fullname>' command`: the ACL denies the command.
+    NoPermCommand(&'static str),
+    /// The ACL denies a key the command names.
+    NoPermKey,
+    /// The ACL denies a channel the command names.
+    NoPermChannel,
     /// A string that is not a HyperLogLog where PFADD, PFCOUNT, PFMERGE or PFDEBUG need one.
     NotHll,
     /// A HyperLogLog whose sparse registers do not add up (a value edited by hand).
@@ -96,6 +102,11 @@ impl fmt::Display for Error {
             Error::NoProto => f.write_str("NOPROTO unsupported protocol version"),
             Error::NoAuth => f.write_str("NOAUTH Authentication required."),
             Error::WrongPass => f.write_str("WRONGPASS invalid username-password pair or user is disabled."),
+            Error::NoPermCommand(name) => write!(f, "NOPERM this user has no permissions to run the '{name}' command"),
+            Error::NoPermKey => f.write_str("NOPERM this user has no permissions to access one of the keys used as arguments"),
+            Error::NoPermChannel => {
+                f.write_str("NOPERM this user has no permissions to access one of the channels used as arguments")
+            }
             Error::NotHll => f.write_str("WRONGTYPE Key is not a valid HyperLogLog string value."),
             Error::CorruptHll => f.write_str("INVALIDOBJ Corrupted HLL object detected"),
             Error::Other(text) => f.write_str(text),

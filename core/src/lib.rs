@@ -10,6 +10,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod aof;
+pub mod acl;
 pub mod blocking;
 pub mod cmd;
 pub mod config;
@@ -33,6 +34,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod slowlog;
+pub mod sha256;
 pub mod table;
 pub mod tokenize;
 pub mod types;

@@ -4,7 +4,7 @@
 //! 1. MULTI opens a [`Transaction`] for the client. From then on `Engine::execute` hands every command that
 //!    passed the table's checks to [`queue`], which keeps it and answers `+QUEUED`, except the commands that
 //!    act on the transaction itself (EXEC, DISCARD, MULTI, WATCH) and QUIT and RESET, which run at once.
-//!    A command refused before it could be queued (unknown, wrong arity, `no_multi`) flags the transaction
+//!    A command refused before it could be queued (unknown, wrong arity, `no_multi`, the ACL) flags the transaction
 //!    (Redis's flagTransaction, here [`refused`]) and EXEC then answers EXECABORT.
 //! 2. WATCH records a [`Watcher`] under the key in `Db::watched_keys` (the database's side, as Redis's
 //!    `db->watched_keys`) and the `(db, key)` pair in the client's list (to unwatch). Every change of a key
@@ -172,7 +172,7 @@ fn touch_swapped(this: &mut Db, other: &Db, now: u64) {
     touch_all(watched_keys, &|k| other.keys.contains_key(k), Some(&new));
 }
 
-/// A command was refused before running (unknown, wrong arity): a transaction in progress is flagged so EXEC
+/// A command was refused before running (unknown, wrong arity, NOAUTH, the ACL): a transaction in progress is flagged so EXEC
 /// fails, and a refused EXEC itself ends the transaction with EXECABORT and the reason (execCommandAbort).
 pub fn refused(e: &mut Engine, client: ClientId, argv: &[&[u8]], err: Error) -> Reply {
     let executing = e.multi.transactions.get(&client).is_some_and(|tx| tx.executing);

@@ -16,6 +16,9 @@ use alloc::vec::Vec;
 pub struct CommandSpec {
     /// Lower-case full name: `get`, or `object|encoding` for a subcommand.
     pub name: &'static str,
+    /// The command's bit in an ACL selector's command bitmap (`crate::acl`): every command and subcommand
+    /// numbered in table order, below `COMMAND_IDS`.
+    pub acl_id: u16,
     /// Redis's arity: N means exactly N arguments including the name, -N means at least N.
     pub arity: i32,
     /// The command's flags as bits, in the order of `Flag` (`flags()` names them).

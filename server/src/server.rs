@@ -466,7 +466,8 @@ impl Server {
             c.close_now = true;
             return;
         }
-        if name.eq_ignore_ascii_case(b"client") {
+        // CLIENT KILL, ACL DELUSER and ACL SETUSER may close other connections: look for them after this turn.
+        if name.eq_ignore_ascii_case(b"client") || name.eq_ignore_ascii_case(b"acl") {
             self.check_closing = true;
         }
         let id = c.id;

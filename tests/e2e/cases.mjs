@@ -39,7 +39,7 @@ export function parseCase(text) {
       };
       if (word === "pushed") return pushedStep(tail, "exact");
       if (word === "unordered" && tail.startsWith("!pushed")) return pushedStep(tail.slice("!pushed".length), "unordered");
-      if (word === "unordered" || word === "type" || word === "noreply" || word === "send") {
+      if (word === "unordered" || word === "type" || word === "noreply" || word === "send" || word === "words") {
         marker = word;
         rest = tail;
       } else if (word === "approx" || word === "fields") {
@@ -179,7 +179,31 @@ function approxEq(a, b, tol) {
   return key(a) === key(b);
 }
 
+/** Every string with its space-separated words sorted (diff.rs's `sort_words`, for `!words`). */
+function sortWords(r) {
+  if (r.items) return { t: r.t, items: r.items.map(sortWords) };
+  if (r.t === "$" && r.v !== null) return { t: r.t, v: r.v.split(" ").sort().join(" ") };
+  return r;
+}
+
+/** The named fields of each entry of an array of maps or flat key-value arrays (diff.rs's `entry_fields`). */
+function entryFields(r, names) {
+  if (r.t !== "*" || !r.items) return null;
+  const entries = [];
+  for (const item of r.items) {
+    if (!item.items || item.items.length % 2 !== 0) return null;
+    const found = {};
+    for (let i = 0; i < item.items.length; i += 2) {
+      const k = item.items[i];
+      if (k.t === "$" && names.includes(k.v)) found[k.v] = key(item.items[i + 1]);
+    }
+    entries.push(Object.entries(found).sort());
+  }
+  return JSON.stringify(entries);
+}
+
 function fields(r, names) {
+  if (r.items) return entryFields(r, names);
   if (!(r.t === "$" || r.t === "=") || r.v === null) return null;
   const found = {};
   for (const l of r.v.split("\r\n")) {
@@ -207,6 +231,7 @@ export function matches(step, ours, theirs) {
     return false;
   }
   if (step.marker === "approx") return approxEq(a, b, step.arg);
+  if (step.marker === "words") return key(sortWords(a)) === key(sortWords(b));
   if (step.marker === "fields") {
     const fa = fields(a, step.arg);
     return fa !== null && fa === fields(b, step.arg);

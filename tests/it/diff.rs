@@ -3,9 +3,11 @@
 //!
 //! A case file is redis-cli lines. Markers in front of a line loosen the comparison only where Redis itself
 //! is not deterministic: `!unordered` (arrays as multisets, recursively), `!type` (reply type only),
-//! `!approx N` (numbers within N), `!fields a,b` (only those `field:value` lines of an INFO-like reply),
-//! `!entries i,j` (an array of arrays, SLOWLOG GET's entries: elements i and j of each by type only, ids,
-//! times and client addresses).
+//! `!approx N` (numbers within N), `!fields a,b` (only those `field:value` lines of an INFO-like reply, or
+//! only those fields of each entry of an array of maps, as ACL LOG's), `!entries i,j` (an array of arrays,
+//! SLOWLOG GET's entries: elements i and j of each by type only, ids, times and client addresses), `!words`
+//! (every string as a multiset of its space-separated words: ACL LIST and ACL GETUSER list single-command rules
+//! in the order of Redis's command dictionary, which a random hash seed decides per server process).
 //! Directives alone on a line: `!sleep MS` (real time passes for both), `!client N` (switch connection).
 //!
 //! Blocking commands: `!noreply CMD` runs a command that blocks. Redis is sent it without a reply being read, and
@@ -184,6 +186,8 @@ pub enum Marker {
     Approx(f64),
     Fields(Vec<String>),
     Entries(Vec<usize>),
+    /// Strings compared as multisets of their space-separated words.
+    Words,
 }
 
 #[derive(Clone, Debug)]
@@ -240,6 +244,7 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                 "send" => marker = Marker::Send,
                 "unordered" => marker = Marker::Unordered,
                 "type" => marker = Marker::Type,
+                "words" => marker = Marker::Words,
                 "approx" | "fields" | "entries" => {
                     let (arg, cmd) = tail.split_once(char::is_whitespace).unwrap_or_else(|| panic!("{}: !{word} ARG CMD", where_()));
                     marker = if word == "approx" {
@@ -300,10 +305,58 @@ pub fn matches(marker: &Marker, actual: &[u8], expected: &[u8]) -> bool {
             _ => false,
         },
         Marker::Fields(names) => match (decode(actual), decode(expected)) {
-            (Some(a), Some(b)) => fields(&a, names).is_some_and(|fa| Some(fa) == fields(&b, names)),
+            (Some(a), Some(b)) => match fields(&a, names) {
+                Some(fa) => Some(fa) == fields(&b, names),
+                None => entry_fields(&a, names).is_some_and(|fa| Some(fa) == entry_fields(&b, names)),
+            },
+            _ => false,
+        },
+        Marker::Words => match (decode(actual), decode(expected)) {
+            (Some(a), Some(b)) => sort_words(a).to_resp(3) == sort_words(b).to_resp(3),
             _ => false,
         },
     }
+}
+
+/// Every string of a reply with its space-separated words sorted.
+fn sort_words(r: Reply) -> Reply {
+    let sort = |b: Vec<u8>| {
+        let mut words: Vec<&[u8]> = b.split(|&c| c == b' ').collect();
+        words.sort();
+        words.join(&b' ')
+    };
+    match r {
+        Reply::Bulk(b) => Reply::Bulk(sort(b)),
+        Reply::Array(items) => Reply::Array(items.into_iter().map(sort_words).collect()),
+        Reply::Set(items) => Reply::Set(items.into_iter().map(sort_words).collect()),
+        Reply::Map(pairs) => Reply::Map(pairs.into_iter().map(|(k, v)| (sort_words(k), sort_words(v))).collect()),
+        other => other,
+    }
+}
+
+/// The named fields of each entry of an array whose entries are maps (RESP3) or flat key-value arrays (RESP2).
+fn entry_fields(r: &Reply, names: &[String]) -> Option<Vec<BTreeMap<String, Vec<u8>>>> {
+    let Reply::Array(items) = r else { return None };
+    items
+        .iter()
+        .map(|item| {
+            let pairs: Vec<(&Reply, &Reply)> = match item {
+                Reply::Map(pairs) => pairs.iter().map(|(k, v)| (k, v)).collect(),
+                Reply::Array(flat) if flat.len() % 2 == 0 => flat.chunks(2).map(|kv| (&kv[0], &kv[1])).collect(),
+                _ => return None,
+            };
+            let mut found = BTreeMap::new();
+            for (k, v) in pairs {
+                if let Reply::Bulk(k) = k {
+                    let k = String::from_utf8_lossy(k).into_owned();
+                    if names.contains(&k) {
+                        found.insert(k, v.to_resp(3));
+                    }
+                }
+            }
+            Some(found)
+        })
+        .collect()
 }
 
 fn decode(bytes: &[u8]) -> Option<Reply> {
@@ -747,5 +800,26 @@ mod tests {
         let info_b = Reply::bulk_str("x:9\r\nkeyspace_hits:3\r\ny:5\r\n").to_resp(2);
         assert!(matches(&Marker::Fields(vec!["keyspace_hits".into()]), &info_a, &info_b));
         assert!(!matches(&Marker::Fields(vec!["x".into()]), &info_a, &info_b));
+        // An array of entries (ACL LOG): only the named fields of each, and the entries' count, are compared.
+        let entry = |count: i64, age: &str| {
+            Reply::Map(vec![
+                (Reply::bulk_str("count"), Reply::Integer(count)),
+                (Reply::bulk_str("age-seconds"), Reply::bulk_str(age)),
+            ])
+        };
+        let log_a = Reply::Array(vec![entry(2, "0"), entry(1, "0.5")]);
+        let log_b = Reply::Array(vec![entry(2, "0.001"), entry(1, "3")]);
+        let count = Marker::Fields(vec!["count".into()]);
+        for resp in [2, 3] {
+            assert!(matches(&count, &log_a.to_resp(resp), &log_b.to_resp(resp)));
+            assert!(!matches(&Marker::Fields(vec!["age-seconds".into()]), &log_a.to_resp(resp), &log_b.to_resp(resp)));
+            let shorter = Reply::Array(vec![entry(2, "0")]);
+            assert!(!matches(&count, &shorter.to_resp(resp), &log_b.to_resp(resp)));
+        }
+        // Words: the same rules in another order match, other rules do not.
+        let rules = |s: &str| Reply::Array(vec![Reply::bulk_str(s)]).to_resp(2);
+        assert!(matches(&Marker::Words, &rules("-@all +get +set"), &rules("-@all +set +get")));
+        assert!(!matches(&Marker::Words, &rules("-@all +get +set"), &rules("-@all +get +del")));
+        assert!(!matches(&Marker::Exact, &rules("-@all +get +set"), &rules("-@all +set +get")));
     }
 }

@@ -6,6 +6,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::Handler;
+use crate::acl;
 use crate::engine::{Client, Ctx, Engine};
 use crate::error::Error;
 use crate::reply::Reply;
@@ -140,29 +141,17 @@ fn select(e: &mut Engine, c: &Ctx) -> Reply {
     Reply::ok()
 }
 
-/// Checks credentials as Redis does without ACL users: only `default` exists; with no `requirepass` it takes
-/// any password, otherwise only that one. Success marks the client authenticated.
-fn authenticate(e: &mut Engine, client: u64, user: &[u8], password: &[u8]) -> Result<(), Error> {
-    let pass = &e.config.requirepass;
-    if user != b"default" || (!pass.is_empty() && password != pass.as_slice()) {
-        return Err(Error::WrongPass);
-    }
-    if let Some(cl) = e.client_mut(client) {
-        cl.authenticated = true;
-    }
-    Ok(())
-}
-
 /// AUTH [username] password
 fn auth(e: &mut Engine, c: &Ctx) -> Reply {
+    let default_nopass = e.acl.user(b"default").is_some_and(acl::User::nopass);
     let result = match c.argc() {
         // The one-argument form authenticates the default user, which needs a password to check against.
-        2 if e.config.requirepass.is_empty() => Err(Error::other(
+        2 if default_nopass => Err(Error::other(
             "ERR AUTH <password> called without any password configured for the default user. \
              Are you sure your configuration is correct?",
         )),
-        2 => authenticate(e, c.client, b"default", c.arg(1)),
-        3 => authenticate(e, c.client, c.arg(1), c.arg(2)),
+        2 => acl::authenticate(e, c, b"default", c.arg(1)),
+        3 => acl::authenticate(e, c, c.arg(1), c.arg(2)),
         _ => Err(Error::Syntax),
     };
     match result {
@@ -203,7 +192,7 @@ fn hello(e: &mut Engine, c: &Ctx) -> Reply {
         j += 1;
     }
     if let Some((user, password)) = credentials {
-        if let Err(err) = authenticate(e, c.client, user, password) {
+        if let Err(err) = acl::authenticate(e, c, user, password) {
             return err.into();
         }
     }
@@ -212,7 +201,8 @@ fn hello(e: &mut Engine, c: &Ctx) -> Reply {
             return err.into();
         }
     }
-    if e.auth_required(c.client) {
+    // Redis asks for the client's own authentication here, even when `default` needs none any more.
+    if e.client(c.client).is_some_and(|cl| !cl.authenticated) {
         return Error::other(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH \
              <user> <pass> option can be used to authenticate the client and select the RESP protocol version at \
@@ -258,10 +248,7 @@ fn reset(e: &mut Engine, c: &Ctx) -> Reply {
         cl.name = None;
         cl.modes = Default::default();
     }
-    let open = e.config.requirepass.is_empty();
-    if let Some(cl) = e.client_mut(c.client) {
-        cl.authenticated = open;
-    }
+    acl::reset_client(e, c.client);
     Reply::status("RESET")
 }
 
@@ -346,6 +333,7 @@ fn client_kill(e: &mut Engine, c: &Ctx) -> Reply {
     let mut laddr = None;
     let mut kind = None;
     let mut id = None;
+    let mut user = None;
     // The old form (one address) may kill the caller itself; the filter form skips it unless told otherwise.
     let old_form = c.argc() == 3;
     let mut skipme = !old_form;
@@ -366,11 +354,12 @@ fn client_kill(e: &mut Engine, c: &Ctx) -> Reply {
                 },
                 Some(v) if eq_ic(opt, "ADDR") => addr = Some(v),
                 Some(v) if eq_ic(opt, "LADDR") => laddr = Some(v),
-                // Only the default user exists until ACL users do.
-                Some(v) if eq_ic(opt, "USER") && v != b"default" => {
-                    return Error::Other(format!("ERR No such user '{}'", String::from_utf8_lossy(v))).into()
+                Some(v) if eq_ic(opt, "USER") => {
+                    if e.acl.user(v).is_none() {
+                        return Error::Other(format!("ERR No such user '{}'", String::from_utf8_lossy(v))).into();
+                    }
+                    user = Some(v);
                 }
-                Some(_) if eq_ic(opt, "USER") => {}
                 Some(v) if eq_ic(opt, "SKIPME") && eq_ic(v, "yes") => skipme = true,
                 Some(v) if eq_ic(opt, "SKIPME") && eq_ic(v, "no") => skipme = false,
                 _ => return Error::Syntax.into(),
@@ -385,6 +374,7 @@ fn client_kill(e: &mut Engine, c: &Ctx) -> Reply {
         .filter(|cl| laddr.is_none_or(|a| cl.laddr.as_bytes() == a))
         .filter(|cl| kind.is_none_or(|k| ClientType::of(e, cl) == k))
         .filter(|cl| id.is_none_or(|n| cl.id == n))
+        .filter(|cl| user.is_none_or(|u| cl.user == u))
         .filter(|cl| !(skipme && cl.id == c.client))
         .map(|cl| cl.id)
         .collect();
@@ -442,7 +432,7 @@ fn client_list(e: &mut Engine, c: &Ctx) -> Reply {
 /// One client's line in CLIENT LIST and CLIENT INFO, with Redis 7.0.15's fields in its order.
 /// Buffer and memory figures the engine has no notion of are plausible constants; `current` is the running
 /// command when `cl` is the client executing it (its query buffer and argv are then in use).
-fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
+pub(crate) fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     let now = e.now;
     let name = cl.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let (qbuf, argv_mem) = match current {
@@ -491,7 +481,7 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
     format!(
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} flags={flags} db={db} \
          sub={sub} psub={psub} ssub={ssub} multi={multi_count} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} \
-         rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user=default redir={redir} resp={resp}",
+         rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user={user} redir={redir} resp={resp}",
         id = cl.id,
         addr = cl.addr,
         laddr = cl.laddr,
@@ -505,6 +495,7 @@ fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -> String {
         multi_mem = multi.mem,
         db = cl.db,
         cmd = cl.last_cmd,
+        user = String::from_utf8_lossy(&cl.user),
         resp = cl.resp,
         redir = cl.modes.tracking.as_ref().map_or(-1, |t| t.redirect),
     )

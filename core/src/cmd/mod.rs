@@ -7,6 +7,7 @@
 use crate::engine::{Ctx, Engine};
 use crate::reply::Reply;
 
+pub mod acl;
 pub mod bitmap;
 pub mod connection;
 pub mod diagnostic;
@@ -43,6 +44,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     server::HANDLERS,
     connection::HANDLERS,
     diagnostic::HANDLERS,
+    acl::HANDLERS,
 ];
 
 /// Every implemented command with its handler.

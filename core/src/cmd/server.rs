@@ -1093,7 +1093,12 @@ fn config_set(e: &mut Engine, c: &Ctx) -> Reply {
             return set_failed(p.name, &why).into();
         }
     }
+    // A new `requirepass` replaces the default user's passwords (only when it changed, as in Redis).
+    let new_pass = next.requirepass != e.config.requirepass;
     e.config = next;
+    if new_pass {
+        crate::acl::requirepass_changed(e);
+    }
     Reply::ok()
 }
 

@@ -35,8 +35,9 @@ struct SortOptions<'a> {
 }
 
 /// Parses SORT's options from argument 2 on (Redis's loop in sortCommandGeneric): each keyword needs its
-/// arguments to be present, otherwise it is a syntax error; STORE is no keyword for SORT_RO.
-fn parse_options<'a>(c: &Ctx<'a>, readonly: bool) -> Result<SortOptions<'a>, Error> {
+/// arguments to be present, otherwise it is a syntax error; STORE is no keyword for SORT_RO. A BY pattern with
+/// `*` and any GET read keys the ACL check did not see, so they need a user that may read every key.
+fn parse_options<'a>(c: &Ctx<'a>, readonly: bool, reads_any_key: bool) -> Result<SortOptions<'a>, Error> {
     let mut o = SortOptions {
         desc: false,
         alpha: false,
@@ -70,9 +71,14 @@ fn parse_options<'a>(c: &Ctx<'a>, readonly: bool) -> Result<SortOptions<'a>, Err
             // A pattern without `*` is constant: nothing to look up, nothing to sort by.
             if !cstr(next).contains(&b'*') {
                 o.dontsort = true;
+            } else if !reads_any_key {
+                return Err(Error::other("ERR BY option of SORT denied due to insufficient ACL permissions."));
             }
             j += 1;
         } else if eq_ic(a, "get") && left >= 1 {
+            if !reads_any_key {
+                return Err(Error::other("ERR GET option of SORT denied due to insufficient ACL permissions."));
+            }
             o.gets.push(next);
             j += 1;
         } else {
@@ -111,7 +117,7 @@ struct Item {
 
 /// The worker behind SORT and SORT_RO (Redis's sortCommandGeneric).
 fn sort_generic(e: &mut Engine, c: &Ctx, readonly: bool) -> Reply {
-    let mut o = match parse_options(c, readonly) {
+    let mut o = match parse_options(c, readonly, crate::acl::reads_any_key(e, c.client)) {
         Ok(o) => o,
         Err(err) => return err.into(),
     };

@@ -57,6 +57,12 @@ fn exec(e: &mut Engine, c: &Ctx) -> Reply {
         let argv: Vec<&[u8]> = q.argv.iter().map(|a| a.as_slice()).collect();
         // SELECT inside the transaction moves the commands after it.
         let db = e.client(client).map_or(0, |cl| cl.db);
+        // The ACL rules may have changed since the command was queued: it is checked again (Redis's execCommand).
+        if let Err(reply) = crate::acl::recheck_queued(e, &crate::engine::Ctx { argv: &argv, client, db, spec: q.spec }) {
+            e.stats.count_error(&reply);
+            replies.push(reply);
+            continue;
+        }
         replies.push(e.call(client, db, &argv, q.spec, q.handler));
     }
     e.blocking.deny = deny;
