@@ -14,7 +14,9 @@
 //!    long as the key holds a value of the type they wait for. Serving runs the waiter's `serve` function (the
 //!    pop its own command would have done) and delivers the reply with `Engine::push`; the host reads it with
 //!    `Engine::drain_pushes`. A served client that adds a key others wait for (BLMOVE into a new list) makes
-//!    that key ready in turn, and it is served in the next round of the same call.
+//!    that key ready in turn, and it is served in the next round of the same call. A stream that is deleted
+//!    or replaced while clients wait on it (DEL, an overwrite, RENAME, a flush, expiry, eviction) is made ready
+//!    too, by `Db` (Redis's signalDeletedKeyAsReady): its XREADGROUP waiters are answered UNBLOCKED.
 //! 4. [`handle_timeouts`] (from `Engine::tick`, and before each command as Redis's beforeSleep would have run)
 //!    answers the waiters whose deadline has passed with a null array and unblocks them.
 //!    `Engine::disconnect` drops a waiter without a reply.
@@ -250,9 +252,11 @@ fn serve_key(e: &mut Engine, dbi: usize, key: &[u8]) {
     let Some(queue) = e.db(dbi).blocking_keys.get(key) else { return };
     let queue: Vec<ClientId> = queue.iter().copied().collect();
     for client in queue {
-        // A waiter before this one may have emptied the value, which deletes the key.
-        let Some(ready_type) = e.db(dbi).keys.get(key).map(|en| en.value.type_name()) else { return };
-        let Some(w) = e.blocking.waiters.get(&client).filter(|w| w.wakes_on == ready_type).cloned() else {
+        // A waiter before this one may have emptied the value, which deletes the key. A stream waiter is asked
+        // even then, or when the key holds another type now: XREADGROUP answers that the stream is gone.
+        let ready_type = e.db(dbi).keys.get(key).map(|en| en.value.type_name());
+        let Some(w) = e.blocking.waiters.get(&client).filter(|w| Some(w.wakes_on) == ready_type || w.wakes_on == "stream").cloned()
+        else {
             continue;
         };
         let Some(reply) = (w.serve)(e, &w, key) else { continue };

@@ -152,6 +152,19 @@ impl<V> Dict<V> {
         self.entries.get_mut(i).map(|e| &mut e.value)
     }
 
+    /// `get_mut` that also gives the entry's slot in the slab, where `get_at_mut` finds it again without
+    /// hashing. A slot stays the entry's until a removal moves the last entry into a freed slot
+    /// (`remove_tracking` says which).
+    pub fn get_mut_with_slot(&mut self, key: &[u8]) -> Option<(u32, &mut V)> {
+        let i = self.index_of(key)?;
+        self.entries.get_mut(i).map(|e| (i as u32, &mut e.value))
+    }
+
+    /// The key and value in `slot`.
+    pub fn get_at_mut(&mut self, slot: u32) -> Option<(&[u8], &mut V)> {
+        self.entries.get_mut(slot as usize).map(|e| (e.key.as_bytes(), &mut e.value))
+    }
+
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
         let i = self.index_of(key)?;
         self.entries.get(i).map(|e| (e.key.as_bytes(), &e.value))
@@ -165,9 +178,14 @@ impl<V> Dict<V> {
     ///
     /// Panics only if the dict already holds [`MAX_LEN`] entries (which needs ~200 GB of entries).
     pub fn insert(&mut self, key: Vec<u8>, value: V) -> Option<V> {
+        self.insert_slot(key, value).1
+    }
+
+    /// `insert` that also gives the slot the value is in now.
+    pub fn insert_slot(&mut self, key: Vec<u8>, value: V) -> (u32, Option<V>) {
         let hash = self.hash(&key);
         if let Some((_, i)) = self.find(&key, hash) {
-            return self.entries.get_mut(i as usize).map(|e| core::mem::replace(&mut e.value, value));
+            return (i, self.entries.get_mut(i as usize).map(|e| core::mem::replace(&mut e.value, value)));
         }
         assert!(self.entries.len() < MAX_LEN, "Dict is full");
         // Redis's _dictExpandIfNeeded: grow before adding once the load factor reaches 1.
@@ -189,7 +207,7 @@ impl<V> Dict<V> {
         if let Some(head) = self.buckets.get_mut(b) {
             *head = idx;
         }
-        None
+        (idx, None)
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
@@ -197,11 +215,18 @@ impl<V> Dict<V> {
     }
 
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<(Vec<u8>, V)> {
+        self.remove_tracking(key).map(|(k, v, _, _)| (k, v))
+    }
+
+    /// `remove_entry` that also tells which slot was freed and which slot's entry was moved into it (the
+    /// last one; the same slot when the removed entry was the last).
+    pub fn remove_tracking(&mut self, key: &[u8]) -> Option<(Vec<u8>, V, u32, u32)> {
         if self.entries.is_empty() {
             return None;
         }
         let hash = self.hash(key);
         let (prev, idx) = self.find(key, hash)?;
+        let last = (self.entries.len() - 1) as u32;
         let entry = self.unlink_and_take(prev, idx, hash)?;
         // Shrinking on delete (Redis does it from serverCron) keeps memory tracking the live size; the
         // 1/10 threshold against growth at 1/1 gives enough hysteresis that add/remove cycles don't thrash.
@@ -211,7 +236,7 @@ impl<V> Dict<V> {
             // The slab was sized for the old population; give most of it back too.
             self.entries.shrink_to(self.entries.len() + self.entries.len() / 2);
         }
-        Some((entry.key.into_vec(), entry.value))
+        Some((entry.key.into_vec(), entry.value, idx, last))
     }
 
     /// Removes slab entry `idx` (found with predecessor `prev`) from its chain, then moves the last entry

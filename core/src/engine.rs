@@ -152,6 +152,13 @@ pub struct Engine {
     pub active_expire: bool,
     /// ACL users and the ACL LOG; see `crate::acl`.
     pub acl: Acl,
+    /// The highest used memory after a command (INFO used_memory_peak); CONFIG RESETSTAT keeps it, as Redis does.
+    pub peak_memory: u64,
+    /// The eviction candidate pool and the random policies' next database; see `crate::evict`.
+    pub(crate) eviction: crate::evict::Eviction,
+    /// The databases where the running command noted keys changed in place (`Db::entry_for_change`), to
+    /// charge them again when it ends; see `crate::evict`.
+    pub(crate) changed_dbs: Vec<usize>,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
     handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
@@ -196,6 +203,9 @@ impl Engine {
             slowlog: Default::default(),
             pause: Default::default(),
             active_expire: true,
+            peak_memory: 0,
+            eviction: crate::evict::Eviction::default(),
+            changed_dbs: Vec::new(),
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -229,6 +239,8 @@ impl Engine {
                 modes: Default::default(),
             },
         );
+        // A client takes memory too.
+        self.record_peak();
         id
     }
 
@@ -348,6 +360,16 @@ impl Engine {
                 return Some(reply);
             }
         }
+        // With `maxmemory` set, keys are evicted before the command, and a command that could take more memory
+        // is refused when nothing can be freed (Redis's processCommand, before the pub/sub context check).
+        if self.config.maxmemory != 0 {
+            if let Some(e) = self.check_memory(client, spec) {
+                self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
+                let reply = multi::refused(self, client, argv, e);
+                self.stats.count_error(&reply);
+                return Some(reply);
+            }
+        }
         // A RESP2 client in pub/sub mode runs only the (un)subscribe commands, PING, QUIT and RESET; the refusal
         // counts as a rejected call, as Redis's rejectCommand does.
         if let Err(e) = pubsub::check_subscribed_context(self, client, spec.name) {
@@ -372,7 +394,11 @@ impl Engine {
             return None;
         }
         blocking::handle_clients_blocked_on_keys(self);
+        // Served clients changed values in place (a pop, a move).
+        self.settle_memory();
         notify::flush_new(self);
+        #[cfg(test)]
+        self.check_memory_accounting();
         Some(reply)
     }
 
@@ -381,6 +407,7 @@ impl Engine {
     pub(crate) fn call(&mut self, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, handler: Handler) -> Reply {
         let ctx = Ctx { argv, client, db, spec };
         let watched = multi::snapshot(self, db, spec);
+        let used_before = self.dbs.get(db).map_or(0, |d| d.used_memory());
         notify::prepare(self);
         let dirty_before = self.dirty;
         let saved_own = self.propagation.own.take();
@@ -390,6 +417,13 @@ impl Engine {
             // Propagated to the client's database after the command (SELECT inside EXEC moves it).
             let db_after = self.clients.get(&client).map_or(db, |c| c.db);
             crate::propagate::after_call(self, db_after, argv, self.dirty > dirty_before, spec.name == "exec", own);
+        }
+        self.settle_memory();
+        // Redis records the peak after every command. Here only a command that made its own database grow
+        // records it, which spares the sum over databases on every other command; data moved into another
+        // database (MOVE, COPY ... DB) is seen at the next growth, and INFO never shows a peak below used memory.
+        if self.dbs.get(db).is_some_and(|d| d.used_memory() > used_before) {
+            self.record_peak();
         }
         notify::flush_new(self);
         multi::compare(self, db, watched);
@@ -514,6 +548,9 @@ impl Engine {
                 self.active_expire_db(dbi);
             }
         }
+        // An expired stream tells its XREADGROUP waiters, as Redis's beforeSleep serves ready keys.
+        blocking::handle_clients_blocked_on_keys(self);
+        self.settle_memory();
         self.save_if_due();
     }
 
@@ -633,11 +670,30 @@ impl Engine {
         }
     }
 
-    /// Looks a key up for writing: expires it if due; no hit/miss statistics.
+    /// Looks a key up for writing: expires it if due; no hit/miss statistics. The key is noted so that its
+    /// memory is charged again after the command (`crate::evict`), since the caller may change it in place.
     pub fn lookup_write(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(dbi, key);
         let now = self.now;
         self.touch(dbi, key, now)
+    }
+
+    /// `lookup_write` for a command that replaces the value whole through `Db::set` (SET and its variants):
+    /// expires the key if due and touches it, without noting it for the memory accounting, since the store that
+    /// follows charges the new value itself (this spares SET, the commonest write, the note and its settling).
+    /// True when the key exists.
+    pub(crate) fn lookup_overwrite(&mut self, dbi: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(dbi, key);
+        let lfu = self.lfu_policy().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time));
+        let now = self.now;
+        let Engine { dbs, rng, .. } = self;
+        match dbs.get_mut(dbi).and_then(|db| db.keys.get_mut(key)) {
+            Some(entry) => {
+                entry.touch(now, lfu, rng);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether the eviction policy is an LFU one (Redis's MAXMEMORY_FLAG_LFU): the per-key counter OBJECT FREQ
@@ -648,12 +704,16 @@ impl Engine {
         self.config.maxmemory_policy.ends_with("lfu")
     }
 
-    /// Records an access to a key (its access time, and its LFU counter under an LFU policy).
+    /// Records an access to a key for writing (its access time, and its LFU counter under an LFU policy).
     fn touch(&mut self, dbi: usize, key: &[u8], now: u64) -> Option<&mut Entry> {
         let lfu = self.lfu_policy().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time));
         let i = if dbi < self.dbs.len() { dbi } else { 0 };
-        let entry = self.dbs.get_mut(i)?.keys.get_mut(key)?;
-        entry.touch(now, lfu, &mut self.rng);
+        let Engine { dbs, rng, changed_dbs, .. } = self;
+        let (entry, first) = dbs.get_mut(i)?.entry_for_change(key)?;
+        if first {
+            changed_dbs.push(i);
+        }
+        entry.touch(now, lfu, rng);
         Some(entry)
     }
 
@@ -666,6 +726,14 @@ impl Engine {
 
 #[cfg(test)]
 impl Engine {
+    /// The incremental memory accounting must equal a fresh count after every command: checked in every unit
+    /// test that runs commands, as long as the keyspace is small enough to walk each time.
+    fn check_memory_accounting(&self) {
+        if self.dbs.iter().map(|db| db.len()).sum::<usize>() <= 2_000 {
+            assert_eq!(self.memory_drift(), None, "memory accounting drifted (db, kept, counted)");
+        }
+    }
+
     /// Runs a command written as space-separated words (no quoting), for unit tests.
     pub(crate) fn run_line(&mut self, client: ClientId, line: &str, now: u64) -> Option<Reply> {
         let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();

@@ -43,6 +43,9 @@ pub enum Error {
     NotHll,
     /// A HyperLogLog whose sparse registers do not add up (a value edited by hand).
     CorruptHll,
+    /// `OOM command not allowed when used memory > 'maxmemory'.`: memory is over `maxmemory` and eviction
+    /// cannot free any (a `denyoom` command, or a command queued in MULTI, is refused).
+    Oom,
     /// An error with no variant of its own yet: the full text, prefix included (`ERR ...`).
     Other(String),
 }
@@ -109,6 +112,7 @@ impl fmt::Display for Error {
             }
             Error::NotHll => f.write_str("WRONGTYPE Key is not a valid HyperLogLog string value."),
             Error::CorruptHll => f.write_str("INVALIDOBJ Corrupted HLL object detected"),
+            Error::Oom => f.write_str("OOM command not allowed when used memory > 'maxmemory'."),
             Error::Other(text) => f.write_str(text),
         }
     }

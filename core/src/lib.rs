@@ -20,6 +20,7 @@ pub mod decimal;
 pub mod dict;
 pub mod engine;
 pub mod error;
+pub mod evict;
 pub mod format;
 pub mod geohash;
 pub mod glob;

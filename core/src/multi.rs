@@ -216,6 +216,12 @@ pub fn queue(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, handl
     Some(Reply::status("QUEUED"))
 }
 
+/// Whether the client's queued commands include a `denyoom` one (Redis's `mstate.cmd_flags & CMD_DENYOOM`):
+/// under memory pressure its EXEC is then refused.
+pub fn queued_denyoom(e: &Engine, client: ClientId) -> bool {
+    e.multi.transactions.get(&client).is_some_and(|tx| tx.queued.iter().any(|q| q.spec.has(Flag::Denyoom)))
+}
+
 /// Ends a client's transaction and unwatches its keys (Redis's discardTransaction). RESET and a disconnect do it.
 pub fn discard(e: &mut Engine, client: ClientId) {
     e.multi.transactions.remove(&client);

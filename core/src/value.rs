@@ -49,18 +49,67 @@ impl Value {
         }
     }
 
-    /// Bytes the value takes, for the memory estimate (INFO used_memory, MEMORY USAGE, maxmemory).
+    /// Bytes the value takes as Redis lays it out (its `objectComputeSize`): the object header and what it
+    /// points to, rounded to jemalloc's size classes where Redis makes one allocation of a known size. For the
+    /// memory accounting (INFO used_memory, MEMORY USAGE, maxmemory), so it must be O(1): every write
+    /// command recomputes it for the keys it changed.
     pub fn mem_usage(&self) -> usize {
         match self {
-            Value::Str(s) => s.bytes.len(),
-            Value::List(l) => l.mem_usage(),
-            Value::Hash(h) => h.mem_usage(),
-            Value::Set(s) => s.mem_usage(),
-            Value::ZSet(z) => z.mem_usage(),
-            Value::Stream(x) => x.mem_usage(),
+            Value::Str(s) => match s.encoding {
+                // The integer lives in the object's pointer.
+                StrEncoding::Int => ROBJ_SIZE,
+                // Object header and sds in one allocation (createEmbeddedStringObject).
+                StrEncoding::Embstr => alloc_size(ROBJ_SIZE + 3 + s.bytes.len() + 1),
+                StrEncoding::Raw => ROBJ_SIZE + sds_alloc_size(s.bytes.len()),
+            },
+            Value::List(l) => ROBJ_SIZE + l.mem_usage(),
+            Value::Hash(h) => ROBJ_SIZE + h.mem_usage(),
+            Value::Set(s) => ROBJ_SIZE + s.mem_usage(),
+            Value::ZSet(z) => ROBJ_SIZE + z.mem_usage(),
+            Value::Stream(x) => ROBJ_SIZE + x.mem_usage(),
         }
     }
 }
+
+/// Redis's `robj` header (type, encoding, LRU/LFU field, refcount, pointer).
+pub const ROBJ_SIZE: usize = 16;
+/// Redis's `dictEntry` (key, value and next pointers), as MEMORY USAGE counts it (unrounded).
+pub const DICT_ENTRY_SIZE: usize = 24;
+
+/// jemalloc 5's size class for an allocation of `n` bytes (16-byte quantum): 8, 16, 32, 48, ..., 128, then four
+/// classes per doubling (160, 192, 224, 256, 320, ...). Redis's figures are sums of these.
+pub fn alloc_size(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    // Up to 128 the classes are the multiples of 16 (most keys and small strings: the fast path).
+    if n <= 128 {
+        return (n + 15) & !15;
+    }
+    let group = n.checked_next_power_of_two().unwrap_or(usize::MAX / 2 + 1) / 2;
+    let delta = (group / 4).max(16);
+    n.div_ceil(delta).saturating_mul(delta)
+}
+
+/// The allocation of an sds string of `len` bytes: its header (sdsReqType: 1, 3, 5, 9 or 17 bytes by length),
+/// the bytes and the terminating zero.
+pub fn sds_alloc_size(len: usize) -> usize {
+    let header = match len {
+        0..=31 => 1,
+        32..=255 => 3,
+        256..=65_535 => 5,
+        _ if (len as u64) < 1 << 32 => 9,
+        _ => 17,
+    };
+    alloc_size(header + len + 1)
+}
+
+/// What MEMORY USAGE reports for a key holding `value`: the value, the key's sds and the keyspace's dict entry
+/// (Redis's memoryCommand). The engine keeps this figure in each `Entry` and sums it per database.
+pub fn key_mem_usage(key: &[u8], value: &Value) -> usize {
+    value.mem_usage() + sds_alloc_size(key.len()) + DICT_ENTRY_SIZE
+}
+
 
 /// A string value and the encoding Redis would have given it.
 /// The encoding is observable (OBJECT ENCODING) and follows how the value was made, not only its bytes:
@@ -137,6 +186,9 @@ pub struct Entry {
     pub lru_ms: u64,
     /// The LFU counter (OBJECT FREQ) as Redis's 8-bit logarithmic counter.
     pub lfu: u8,
+    /// The key's memory as last accounted (`key_mem_usage`, saturating at 4 GiB so the entry stays 48 bytes):
+    /// what its database's total holds for it, so a removal subtracts exactly what was added. Set by `Db`.
+    pub(crate) mem: u32,
 }
 
 /// Redis's LFU_INIT_VAL: a new key starts with this counter so it is not evicted at once.
@@ -144,7 +196,7 @@ pub const LFU_INIT_VAL: u8 = 5;
 
 impl Entry {
     pub fn new(value: Value, now: u64) -> Entry {
-        Entry { value, lru_ms: now, lfu: LFU_INIT_VAL }
+        Entry { value, lru_ms: now, lfu: LFU_INIT_VAL, mem: 0 }
     }
 
     /// Records an access at `now` (Redis's lookupKey without LOOKUP_NOTOUCH): the access time, and under an

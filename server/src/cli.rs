@@ -13,6 +13,8 @@ pub struct Options {
     pub bind: Vec<String>,
     pub requirepass: Option<Vec<u8>>,
     pub maxmemory: Option<u64>,
+    /// `maxmemory-policy`, one of Redis's eight names (lower-cased).
+    pub maxmemory_policy: Option<String>,
     pub dir: Option<String>,
     /// The snapshot's file name inside `dir` (Redis's `dbfilename`).
     pub dbfilename: String,
@@ -58,6 +60,7 @@ impl Default for Options {
             bind: vec!["127.0.0.1".into()],
             requirepass: None,
             maxmemory: None,
+            maxmemory_policy: None,
             dir: None,
             dbfilename: "dump.rdb".into(),
             save: Vec::new(),
@@ -77,7 +80,8 @@ impl Default for Options {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq)]
 pub enum Command {
-    Run(Options),
+    /// Boxed: the options are far larger than the other variants.
+    Run(Box<Options>),
     Help,
     Version,
 }
@@ -93,7 +97,8 @@ impl fmt::Display for CliError {
 
 pub const USAGE: &str = "\
 Usage: redlet-server [--port PORT] [--bind ADDR [ADDR ...]] [--requirepass PASS]
-                     [--maxmemory BYTES|100mb] [--dir DIR] [--dbfilename NAME] [--save 'SECS CHANGES ...']
+                     [--maxmemory BYTES|100mb] [--maxmemory-policy POLICY] [--dir DIR] [--dbfilename NAME]
+                     [--save 'SECS CHANGES ...']
                      [--enable-debug-command no|yes|local] [--maxclients N]
                      [--client-output-buffer-limit 'normal HARD SOFT SECONDS']
                      [--appendonly yes|no] [--appendfsync always|everysec|no]
@@ -159,6 +164,14 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 let v = value()?;
                 o.maxmemory = Some(parse_memory(&v).ok_or_else(|| CliError(format!("invalid memory value '{v}'")))?);
             }
+            "--maxmemory-policy" => {
+                let v = value()?.to_ascii_lowercase();
+                if !redlet_core::config::MAXMEMORY_POLICIES.contains(&v.as_str()) {
+                    let names = redlet_core::config::MAXMEMORY_POLICIES.join(", ");
+                    return Err(CliError(format!("invalid maxmemory-policy '{v}' ({names})")));
+                }
+                o.maxmemory_policy = Some(v);
+            }
             "--dir" => o.dir = Some(value()?),
             "--dbfilename" => {
                 let v = value()?;
@@ -221,7 +234,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             _ => return Err(CliError(format!("unknown option '{arg}'"))),
         }
     }
-    Ok(Command::Run(o))
+    Ok(Command::Run(Box::new(o)))
 }
 
 /// Redis's `memtoull`: digits with an optional unit; `k` is 1000 and `kb` 1024, case-insensitive.
@@ -277,7 +290,7 @@ mod tests {
     fn run(args: &[&str]) -> Result<Options, CliError> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         match parse(&args)? {
-            Command::Run(o) => Ok(o),
+            Command::Run(o) => Ok(*o),
             other => Err(CliError(format!("{other:?}"))),
         }
     }
@@ -301,6 +314,8 @@ mod tests {
         assert!(run(&["--port", "x"]).is_err());
         assert!(run(&["--port"]).is_err());
         assert!(run(&["--nope"]).is_err());
+        assert_eq!(run(&["--maxmemory-policy", "ALLKEYS-LRU"]).unwrap().maxmemory_policy.as_deref(), Some("allkeys-lru"));
+        assert!(run(&["--maxmemory-policy", "lru"]).is_err());
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! redis-cli -p 6379 set greeting hello
 //! ```
 //!
-//! `cli.rs` reads the flags (redis-server's spelling: `--port`, `--bind`, `--requirepass`, `--maxmemory`, `--dir`,
-//! `--dbfilename`, `--save`, `--enable-debug-command`, `--maxclients`, `--client-output-buffer-limit`);
+//! `cli.rs` reads the flags (redis-server's spelling: `--port`, `--bind`, `--requirepass`, `--maxmemory`,
+//! `--maxmemory-policy`, `--dir`, `--dbfilename`, `--save`, `--enable-debug-command`, `--maxclients`,
+//! `--client-output-buffer-limit`);
 //! `server.rs` is the single-threaded event loop that owns the engine; `persist.rs` keeps its snapshots in a
 //! file and `aof.rs` its append-only file (`--appendonly yes`). SIGINT and SIGTERM stop it cleanly (saving first when save points are configured, as Redis does).
 #![forbid(unsafe_code)]
@@ -34,7 +35,7 @@ use server::Server;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     let opts = match cli::parse(&args) {
-        Ok(Command::Run(o)) => o,
+        Ok(Command::Run(o)) => *o,
         Ok(Command::Help) => {
             let _ = write!(std::io::stdout(), "{}", cli::USAGE);
             return ExitCode::SUCCESS;

@@ -121,6 +121,9 @@ impl Server {
         if let Some(m) = opts.maxmemory {
             config.maxmemory = m;
         }
+        if let Some(p) = &opts.maxmemory_policy {
+            config.maxmemory_policy = p.clone();
+        }
         if let Some(p) = &opts.requirepass {
             config.requirepass = p.clone();
         }

@@ -8,7 +8,7 @@ import * as nodejs from "../../web/pkg/nodejs/redlet_web.js";
 
 export async function usage(): Promise<string> {
   await init();
-  const options: RedletOptions = { maxmemory: "100mb", seed: 1n, resp: 3, clockStart: 0, manualClock: true };
+  const options: RedletOptions = { maxmemory: "100mb", maxmemoryPolicy: "allkeys-lru", seed: 1n, resp: 3, clockStart: 0, manualClock: true };
   const db = new Redlet(options);
   const plain = new Redlet();
   // undefined only when the command blocked the client (its reply comes through onPush).

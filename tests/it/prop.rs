@@ -114,6 +114,8 @@ fn random_commands_never_panic_the_engine() {
         }));
         let shown: Vec<String> = argv.iter().map(|a| escape(a)).collect();
         assert!(outcome.is_ok(), "panic on {:?}", shown);
+        // The incremental memory accounting (maxmemory's input) stays equal to a fresh count.
+        assert_eq!(engine.memory_drift(), None, "memory accounting drifted after {:?}", shown);
         // A client left blocked would answer every later command with an error: start a fresh one.
         if engine.is_closing(client) || engine.is_blocked(client) {
             engine.disconnect(client);

@@ -548,3 +548,67 @@ fn redis_benchmark_completes() {
     let stats = run_tool("redis-cli", &["-p", &p, "INFO", "errorstats"], b"").1;
     assert!(!String::from_utf8_lossy(&stats).contains("errorstat_"), "error replies during the benchmark");
 }
+
+/// A numeric `field:value` line of an INFO reply (raw RESP bytes).
+fn info_field(reply: &[u8], field: &str) -> u64 {
+    let text = String::from_utf8_lossy(reply);
+    let prefix = format!("{field}:");
+    text.split("\r\n")
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in INFO: {text}"))
+}
+
+/// The caching scenario end to end: redlet-server started with `--maxmemory-policy allkeys-lru`, a limit set
+/// with CONFIG SET, and far more SETs than fit while a few keys are read all along. Memory stays within the
+/// limit, old unread keys go and read ones stay, INFO counts evictions, hits and misses; under noeviction
+/// writes are refused with Redis's OOM error while reads and deletes work.
+#[test]
+fn maxmemory_evicts_as_a_cache() {
+    let redlet = RedletServer::start_with(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut c = redlet.connect().expect("connect");
+    let used = info_field(&c.call(&[b"INFO", b"memory"]).expect("INFO"), "used_memory");
+    let max = used + 256 * 1024;
+    let max_arg = max.to_string();
+    assert_eq!(c.call(&[b"CONFIG", b"SET", b"maxmemory", max_arg.as_bytes()]).expect("CONFIG SET"), b"+OK\r\n");
+    let key = |i: usize| format!("key:{i:06}");
+    let value = "v".repeat(100);
+    let (hot, total) = (50, 6_000);
+    let mut gets = 0u64;
+    for i in 0..total {
+        assert_eq!(c.call(&[b"SET", key(i).as_bytes(), value.as_bytes()]).expect("SET"), b"+OK\r\n");
+        if i >= hot {
+            c.call(&[b"GET", key(i % hot).as_bytes()]).expect("GET");
+            gets += 1;
+        }
+    }
+    // Eviction runs before every command: after a PING, memory is within the limit.
+    assert_eq!(c.call(&[b"PING"]).expect("PING"), b"+PONG\r\n");
+    let memory = c.call(&[b"INFO", b"memory"]).expect("INFO");
+    assert!(info_field(&memory, "used_memory") <= max, "used memory over the limit");
+    assert_eq!(info_field(&memory, "maxmemory"), max);
+    let stats = c.call(&[b"INFO", b"stats"]).expect("INFO");
+    let (hits, misses) = (info_field(&stats, "keyspace_hits"), info_field(&stats, "keyspace_misses"));
+    assert_eq!(hits + misses, gets);
+    assert!(misses * 20 < gets, "{misses} misses in {gets} reads of the hot keys");
+    let dbsize = c.call(&[b"DBSIZE"]).expect("DBSIZE");
+    let alive: u64 = String::from_utf8_lossy(&dbsize).trim().trim_start_matches(':').parse().expect("DBSIZE");
+    assert!(alive > 100 && alive < total as u64, "{alive} keys left");
+    assert_eq!(info_field(&stats, "evicted_keys"), total as u64 - alive);
+    let count = |c: &mut Conn, range: std::ops::Range<usize>| {
+        let keys: Vec<String> = range.map(key).collect();
+        let mut argv: Vec<&[u8]> = vec![b"EXISTS"];
+        argv.extend(keys.iter().map(|k| k.as_bytes()));
+        let reply = c.call(&argv).expect("EXISTS");
+        String::from_utf8_lossy(&reply).trim().trim_start_matches(':').parse::<usize>().expect("EXISTS")
+    };
+    assert!(count(&mut c, 0..hot) >= hot * 9 / 10, "read keys were evicted");
+    assert!(count(&mut c, hot..total / 2) < total / 40, "old unread keys survived");
+    // No eviction: writes are refused, reads and deletes are not.
+    assert_eq!(c.call(&[b"CONFIG", b"SET", b"maxmemory-policy", b"noeviction", b"maxmemory", b"1"]).expect("CONFIG"), b"+OK\r\n");
+    assert_eq!(c.call(&[b"SET", b"k", b"v"]).expect("SET"), b"-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+    assert_eq!(c.call(&[b"GET", key(0).as_bytes()]).expect("GET"), format!("$100\r\n{value}\r\n").into_bytes());
+    assert_eq!(c.call(&[b"DEL", key(0).as_bytes()]).expect("DEL"), b":1\r\n");
+    let stats = c.call(&[b"INFO", b"stats"]).expect("INFO");
+    assert_eq!(info_field(&stats, "evicted_keys"), total as u64 - alive);
+}

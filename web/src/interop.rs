@@ -270,6 +270,8 @@ fn from_js(v: &JsValue, depth: usize) -> Result<Reply, JsValue> {
 pub struct Options {
     pub seed: Option<u64>,
     pub maxmemory: Option<u64>,
+    /// One of `config::MAXMEMORY_POLICIES`.
+    pub maxmemory_policy: Option<&'static str>,
     pub resp: u8,
     pub clock_start: Option<f64>,
     pub manual_clock: bool,
@@ -295,7 +297,7 @@ fn whole_number(v: &JsValue) -> Option<u64> {
 }
 
 pub fn options_from_js(options: Option<&JsValue>) -> Result<Options, JsValue> {
-    let mut out = Options { seed: None, maxmemory: None, resp: 2, clock_start: None, manual_clock: false };
+    let mut out = Options { seed: None, maxmemory: None, maxmemory_policy: None, resp: 2, clock_start: None, manual_clock: false };
     let Some(o) = options.filter(|o| !is_absent(o)) else { return Ok(out) };
     if !o.is_object() {
         return Err(type_error("new Redlet(options): options must be an object"));
@@ -311,6 +313,15 @@ pub fn options_from_js(options: Option<&JsValue>) -> Result<Options, JsValue> {
             None => whole_number(&maxmemory),
         };
         out.maxmemory = Some(bytes.ok_or_else(|| type_error("options.maxmemory must be a byte count or a size such as \"100mb\""))?);
+    }
+    let policy = get(o, "maxmemoryPolicy");
+    if !is_absent(&policy) {
+        let name = policy.as_string().ok_or_else(|| type_error("options.maxmemoryPolicy must be a string"))?;
+        let known = redlet_core::config::MAXMEMORY_POLICIES.iter().find(|p| p.eq_ignore_ascii_case(&name));
+        out.maxmemory_policy = Some(*known.ok_or_else(|| {
+            let names = redlet_core::config::MAXMEMORY_POLICIES.join(", ");
+            JsValue::from(js_sys::RangeError::new(&format!("options.maxmemoryPolicy must be one of: {names}")))
+        })?);
     }
     let resp = get(o, "resp");
     if !is_absent(&resp) {

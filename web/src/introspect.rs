@@ -9,7 +9,7 @@ use redlet_core::glob::{matches_everything, string_match};
 use redlet_core::types::hll;
 use redlet_core::types::stream::StreamId;
 use redlet_core::util::parse_i64;
-use redlet_core::value::{Entry, Value};
+use redlet_core::value::{key_mem_usage, Entry, Value};
 use redlet_core::{Engine, Error};
 
 /// One key as a key browser lists it.
@@ -24,7 +24,7 @@ pub struct KeyInfo {
     pub ttl_ms: i64,
     /// Absolute expiry in unix ms.
     pub expires_at: Option<u64>,
-    /// Bytes the engine counts for the value (its memory estimate).
+    /// Bytes the engine counts for the key and its value (what MEMORY USAGE replies).
     pub memory: usize,
 }
 
@@ -216,7 +216,7 @@ fn info_of(key: &[u8], entry: &Entry, expires_at: Option<u64>, now: u64) -> KeyI
         encoding: entry.value.encoding_name(),
         ttl_ms,
         expires_at,
-        memory: entry.value.mem_usage(),
+        memory: key_mem_usage(key, &entry.value),
     }
 }
 
@@ -250,9 +250,9 @@ mod tests {
         let mut keys = page.keys;
         keys.sort_by(|x, y| x.key.cmp(&y.key));
         assert_eq!(keys.len(), 3);
-        assert_eq!((keys[0].type_name, keys[0].encoding, keys[0].ttl_ms, keys[0].memory), ("string", "int", -1, 1));
+        assert_eq!((keys[0].type_name, keys[0].encoding, keys[0].ttl_ms, keys[0].memory), ("string", "int", -1, 48));
         assert_eq!((keys[1].encoding, keys[1].ttl_ms, keys[1].expires_at), ("embstr", 4000, Some(T0 + 5000)));
-        assert_eq!((keys[2].encoding, keys[2].memory), ("raw", 50));
+        assert_eq!((keys[2].encoding, keys[2].memory), ("raw", 112));
     }
 
     #[test]

@@ -48,6 +48,16 @@ export type RedisArg = string | Uint8Array | number | bigint;
 export interface RedletOptions {
   /** `maxmemory`: bytes, or a size as CONFIG SET takes it ("100mb"). Default 0 (no limit). */
   maxmemory?: number | bigint | string;
+  /** `maxmemory-policy`: which keys go when `maxmemory` is reached. Default "noeviction" (writes are refused). */
+  maxmemoryPolicy?:
+    | "noeviction"
+    | "allkeys-lru"
+    | "allkeys-lfu"
+    | "allkeys-random"
+    | "volatile-lru"
+    | "volatile-lfu"
+    | "volatile-random"
+    | "volatile-ttl";
   /** Seed of the engine's PRNG (RANDOMKEY, sampling): the same seed and commands give the same results. Default: the clock. */
   seed?: number | bigint;
   /** Protocol of the default client and of new clients: 2 (default) or 3. HELLO changes it per client. */
@@ -101,7 +111,7 @@ export interface KeyInfo {
   ttl: number;
   /** The expiry in unix milliseconds, or null. */
   expiresAt: number | null;
-  /** Bytes the engine counts for the value. */
+  /** Bytes the engine counts for the key and its value (what MEMORY USAGE replies). */
   memory: number;
 }
 
@@ -486,6 +496,9 @@ impl Redlet {
         let mut config = Config { seed: opts.seed.unwrap_or(real_now as u64), ..Config::default() };
         if let Some(bytes) = opts.maxmemory {
             config.maxmemory = bytes;
+        }
+        if let Some(policy) = opts.maxmemory_policy {
+            config.maxmemory_policy = policy.into();
         }
         let clock = Clock { start: opts.clock_start.unwrap_or(real_now), real_base: real_now, offset: 0.0, manual: opts.manual_clock };
         let shared = Shared {

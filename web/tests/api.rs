@@ -93,6 +93,20 @@ fn options_set_memory_protocol_seed_and_clock() {
     assert_eq!(db.now().unwrap(), T0);
     let bytes_db = Redlet::new(options(&[("maxmemory", 2048.into())])).unwrap();
     assert_eq!(strings(&bytes_db.exec("CONFIG GET maxmemory").unwrap()), ["maxmemory", "2048"]);
+    assert_eq!(strings(&bytes_db.exec("CONFIG GET maxmemory-policy").unwrap()), ["maxmemory-policy", "noeviction"]);
+    // A policy evicts as soon as the limit is passed; noeviction refuses writes instead.
+    let cache = Redlet::new(options(&[("maxmemory", "1mb".into()), ("maxmemoryPolicy", "ALLKEYS-LRU".into())])).unwrap();
+    assert_eq!(strings(&cache.exec("CONFIG GET maxmemory-policy").unwrap()), ["maxmemory-policy", "allkeys-lru"]);
+    for i in 0..5000 {
+        assert_eq!(text(&cache.exec(&format!("SET key:{i} {}", "v".repeat(100))).unwrap()), "OK");
+    }
+    let kept = num(&cache.exec("DBSIZE").unwrap());
+    assert!(kept > 0.0 && kept < 5000.0, "{kept} keys kept");
+    assert_eq!(num(&cache.exec("EXISTS key:4999").unwrap()), 1.0);
+    assert_eq!(
+        thrown(bytes_db.exec("SET k v")).0,
+        "OOM command not allowed when used memory > 'maxmemory'."
+    );
 
     // The same seed gives the same random choices.
     let picks = |seed: f64| {
@@ -113,6 +127,8 @@ fn bad_options_are_refused() {
     assert_eq!(thrown(Redlet::new(options(&[("seed", (-1).into())]))).1, "TypeError");
     assert_eq!(thrown(Redlet::new(options(&[("seed", "x".into())]))).1, "TypeError");
     assert_eq!(thrown(Redlet::new(options(&[("maxmemory", "lots".into())]))).1, "TypeError");
+    assert_eq!(thrown(Redlet::new(options(&[("maxmemoryPolicy", "lru".into())]))).1, "RangeError");
+    assert_eq!(thrown(Redlet::new(options(&[("maxmemoryPolicy", 1.into())]))).1, "TypeError");
     assert_eq!(thrown(Redlet::new(options(&[("clockStart", "now".into())]))).1, "TypeError");
     assert_eq!(thrown(Redlet::new(Some(JsValue::from(5).unchecked_into()))).1, "TypeError");
 }
@@ -548,7 +564,8 @@ fn keys_lists_type_ttl_and_memory() {
     assert_eq!(text(&field(&counter, "encoding")), "int");
     assert_eq!(num(&field(&counter, "ttl")), -1.0);
     assert!(field(&counter, "expiresAt").is_null());
-    assert_eq!(num(&field(&counter, "memory")), 2.0);
+    // What MEMORY USAGE says for it (and Redis too).
+    assert_eq!(num(&field(&counter, "memory")), 56.0);
     let name = by_name("name");
     assert_eq!(num(&field(&name, "ttl")), 5000.0);
     assert_eq!(num(&field(&name, "expiresAt")), T0 + 5000.0);

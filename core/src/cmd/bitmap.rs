@@ -14,8 +14,8 @@
 //! string to 512 MB, as in Redis. When `maxmemory` is set, a growth that would take the engine's memory
 //! estimate past it is refused with Redis's OOM error before anything is allocated (Redis allocates, then
 //! refuses the next writes): that is what keeps `SETBIT k 4294967295 1` from taking a browser tab down.
-//! The estimate walks the keyspace, so it is taken only for growths of `LARGE_GROWTH` bytes or more; a smaller
-//! one is no different from any SET, and is left to the engine's general memory policy. Without `maxmemory`,
+//! Only growths of `LARGE_GROWTH` bytes or more are checked; a smaller one is no different from any SET, and is
+//! left to eviction before the next command, as in Redis (`crate::evict`). Without `maxmemory`,
 //! growth is allowed as in Redis, and an allocation that fails answers the OOM error instead of aborting.
 
 use alloc::vec::Vec;
@@ -39,9 +39,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("setbit", setbit),
 ];
 
-/// Redis's reply when a write is refused for memory.
-const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
-/// Growths from this size on are checked against `maxmemory` with a full memory estimate.
+/// Growths from this size on are checked against `maxmemory` before anything is allocated.
 const LARGE_GROWTH: u64 = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -284,17 +282,17 @@ fn check_growth(e: &Engine, growth: u64) -> Result<(), Error> {
     if growth == 0 || max == 0 {
         return Ok(());
     }
-    if growth > max || (growth >= LARGE_GROWTH && super::server::used_memory(e).saturating_add(growth) > max) {
-        return Err(Error::other(OOM));
+    if growth > max || (growth >= LARGE_GROWTH && e.used_memory().saturating_add(growth) > max) {
+        return Err(Error::Oom);
     }
     Ok(())
 }
 
 /// Zero bytes, or the OOM error when they cannot be allocated.
 fn zeroes(len: u64) -> Result<Vec<u8>, Error> {
-    let len = usize::try_from(len).map_err(|_| Error::other(OOM))?;
+    let len = usize::try_from(len).map_err(|_| Error::Oom)?;
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| Error::other(OOM))?;
+    v.try_reserve_exact(len).map_err(|_| Error::Oom)?;
     v.resize(len, 0);
     Ok(v)
 }
@@ -315,13 +313,13 @@ fn string_for_bits<'e>(e: &'e mut Engine, db: usize, key: &[u8], min_len: u64) -
         e.db_mut(db).set(key, Entry::new(Value::Str(RString::raw(bytes)), now));
     }
     let grew = old_len.is_none_or(|len| len < min_len);
-    let s = match e.db_mut(db).keys.get_mut(key) {
+    let s = match e.entry_mut(db, key) {
         Some(Entry { value: Value::Str(s), .. }) => s,
         _ => return Err(Error::WrongType),
     };
     if (s.bytes.len() as u64) < min_len {
-        let more = usize::try_from(min_len - s.bytes.len() as u64).map_err(|_| Error::other(OOM))?;
-        s.bytes.try_reserve_exact(more).map_err(|_| Error::other(OOM))?;
+        let more = usize::try_from(min_len - s.bytes.len() as u64).map_err(|_| Error::Oom)?;
+        s.bytes.try_reserve_exact(more).map_err(|_| Error::Oom)?;
         s.bytes.resize(s.bytes.len() + more, 0);
     }
     // dbUnshareStringValue: an int or embstr string becomes a private raw one.
@@ -766,7 +764,7 @@ mod tests {
     fn growth_past_maxmemory_is_refused_before_allocating() {
         let mut e = Engine::new(Config { maxmemory: 1 << 20, ..Config::default() });
         let c = e.connect(1_000_000);
-        let oom = Reply::Error(Error::other(OOM));
+        let oom = Reply::Error(Error::Oom);
         assert_eq!(run(&mut e, c, "SETBIT k 4294967295 1"), oom);
         assert_eq!(run(&mut e, c, "SETBIT k 16777215 1"), oom);
         // Under maxmemory by itself, but not with what the engine already holds.

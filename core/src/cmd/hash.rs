@@ -60,7 +60,7 @@ fn hash_or_create<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Result<&'e mu
         let entry = Entry::new(Value::Hash(Hash::new(seed).into()), e.now);
         e.db_mut(db).set(key, entry);
     }
-    match e.db_mut(db).keys.get_mut(key) {
+    match e.entry_mut(db, key) {
         Some(Entry { value: Value::Hash(h), .. }) => Ok(h),
         _ => Err(Error::WrongType),
     }

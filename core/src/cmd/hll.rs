@@ -77,7 +77,7 @@ fn pfadd(e: &mut Engine, c: &Ctx) -> Reply {
             updated += 1;
         }
     }
-    let Some(Ok(s)) = e.db_mut(c.db).keys.get_mut(key).map(hll_string_mut) else {
+    let Some(Ok(s)) = e.entry_mut(c.db, key).map(hll_string_mut) else {
         return Error::NotHll.into();
     };
     for ele in c.argv.iter().skip(2) {
@@ -156,7 +156,7 @@ fn pfmerge(e: &mut Engine, c: &Ctx) -> Reply {
         create(e, c.db, dest);
     }
     let max_bytes = e.config.hll_sparse_max_bytes;
-    let Some(Ok(s)) = e.db_mut(c.db).keys.get_mut(dest).map(hll_string_mut) else {
+    let Some(Ok(s)) = e.entry_mut(c.db, dest).map(hll_string_mut) else {
         return Error::NotHll.into();
     };
     // A dense input makes the result dense at once; otherwise it stays sparse unless it outgrows the limit.

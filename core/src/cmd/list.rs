@@ -65,7 +65,7 @@ fn write_list<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Result<Option<&'e
 
 /// The list at `key` once a lookup has checked it, without touching it again.
 fn list_mut<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Option<&'e mut List> {
-    match &mut e.db_mut(db).keys.get_mut(key)?.value {
+    match &mut e.entry_mut(db, key)?.value {
         Value::List(l) => Some(l),
         _ => None,
     }

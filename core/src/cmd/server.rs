@@ -17,7 +17,8 @@ use crate::rdb::Format;
 use crate::reply::Reply;
 use crate::table::{self, Arg, BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::util::{eq_ic, parse_i64, Rng};
-use crate::value::Value;
+use crate::evict::{PER_CLIENT_MEMORY, STARTUP_MEMORY};
+use crate::value::key_mem_usage;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("dbsize", dbsize),
@@ -39,6 +40,12 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("config|resetstat", config_resetstat),
     ("config|rewrite", config_rewrite),
     ("config|help", config_help),
+    ("memory|usage", memory_usage),
+    ("memory|stats", memory_stats),
+    ("memory|doctor", memory_doctor),
+    ("memory|malloc-stats", memory_malloc_stats),
+    ("memory|purge", memory_purge),
+    ("memory|help", memory_help),
     ("save", save),
     ("bgsave", bgsave),
     ("lastsave", lastsave),
@@ -109,6 +116,9 @@ fn swapdb(e: &mut Engine, c: &Ctx) -> Reply {
     if a >= n || b >= n {
         return Error::DbIndexOutOfRange.into();
     }
+    // Keys noted for memory settling are noted by database index (none are pending between commands, but
+    // settling first keeps that true whatever ran before).
+    e.settle_memory();
     // Clients keep their index: whoever had selected `a` now sees what was in `b`.
     e.dbs.swap(a, b);
     crate::blocking::swapped_dbs(e, a, b);
@@ -180,39 +190,53 @@ macro_rules! fields {
     };
 }
 
-/// Memory that a fresh engine reports as used before any key exists (Redis's used_memory_startup).
-const STARTUP_MEMORY: u64 = 866_208;
-/// Bookkeeping per key besides its bytes: the table entry, the object header and the string headers.
-const PER_KEY_OVERHEAD: u64 = 56;
-/// An expiry entry: the second table's entry and the time.
-const PER_EXPIRE_OVERHEAD: u64 = 32;
-/// What a client costs when idle (its buffers), for mem_clients_normal.
-const PER_CLIENT_MEMORY: u64 = 1_928;
+/// What Redis 7.0.15 reports for its function engine's caches (used_memory_functions, MEMORY STATS's
+/// `functions.caches`); the engine has no scripting, so the figure of an empty server.
+const FUNCTIONS_CACHES: u64 = 184;
+/// MEMORY DOCTOR has nothing to say below this much used memory (Redis's threshold).
+const DOCTOR_MIN_MEMORY: u64 = 5 * 1024 * 1024;
 
-/// The bytes of a value, roughly as its Redis encoding would take them.
-fn value_size(v: &Value) -> u64 {
-    v.mem_usage() as u64
+/// Redis's getMemoryOverheadData: the figures INFO memory and MEMORY STATS share, all from the engine's
+/// incremental accounting (`crate::evict`).
+struct MemOverhead {
+    /// Used memory (`total.allocated`, INFO used_memory).
+    total: u64,
+    peak: u64,
+    clients_normal: u64,
+    /// Non-empty databases: index, keyspace table and expiry table overhead.
+    dbs: Vec<(usize, u64, u64)>,
+    /// Everything that is not data: the start, the clients, the tables.
+    overhead: u64,
+    keys: u64,
+    dataset: u64,
+    /// Used memory above the start (at least 1, as Redis divides by it).
+    net: u64,
 }
 
-/// The engine's estimate of its memory: a fixed start plus, per key, its name, its value and the overhead.
-pub fn used_memory(e: &Engine) -> u64 {
-    let mut total = STARTUP_MEMORY + dataset_overhead(e);
-    for db in &e.dbs {
-        for (key, entry) in db.keys.iter() {
-            total += key.len() as u64 + value_size(&entry.value);
-        }
-    }
-    total
-}
-
-/// The part of used memory that is bookkeeping rather than data (keys' and expiries' overhead, clients).
-fn dataset_overhead(e: &Engine) -> u64 {
-    let per_db: u64 = e
+fn mem_overhead(e: &Engine) -> MemOverhead {
+    let total = e.used_memory();
+    let clients_normal = e.clients.len() as u64 * PER_CLIENT_MEMORY;
+    let dbs: Vec<(usize, u64, u64)> = e
         .dbs
         .iter()
-        .map(|db| db.len() as u64 * PER_KEY_OVERHEAD + db.expires.len() as u64 * PER_EXPIRE_OVERHEAD)
-        .sum();
-    per_db + e.clients.len() as u64 * PER_CLIENT_MEMORY
+        .enumerate()
+        .filter(|(_, db)| !db.is_empty())
+        .map(|(i, db)| {
+            let (main, expires) = db.table_overhead();
+            (i, main, expires)
+        })
+        .collect();
+    let overhead = STARTUP_MEMORY + clients_normal + dbs.iter().map(|&(_, m, x)| m + x).sum::<u64>();
+    MemOverhead {
+        total,
+        peak: e.peak_memory.max(total),
+        clients_normal,
+        dbs,
+        overhead,
+        keys: e.dbs.iter().map(|db| db.len() as u64).sum(),
+        dataset: total.saturating_sub(overhead),
+        net: total.saturating_sub(STARTUP_MEMORY).max(1),
+    }
 }
 
 /// Redis's bytesToHuman: `B` below 1 KiB, then two decimals with K, M, G, T, P.
@@ -308,25 +332,24 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
         }
         "memory" => {
             out.push_str("# Memory\r\n");
-            let used = used_memory(e);
-            let overhead = STARTUP_MEMORY + dataset_overhead(e);
-            let dataset = used.saturating_sub(overhead);
+            let mh = mem_overhead(e);
+            let (used, peak) = (mh.total, mh.peak);
             let vm_eval = 32768u64;
             let vm_functions = 32768u64;
-            let scripts = 184u64;
+            let scripts = FUNCTIONS_CACHES;
             let total_system = 8u64 << 30;
             fields!(out,
                 "used_memory" => used,
                 "used_memory_human" => bytes_to_human(used),
                 "used_memory_rss" => used,
                 "used_memory_rss_human" => bytes_to_human(used),
-                "used_memory_peak" => used,
-                "used_memory_peak_human" => bytes_to_human(used),
-                "used_memory_peak_perc" => percent(used, used),
-                "used_memory_overhead" => overhead,
+                "used_memory_peak" => peak,
+                "used_memory_peak_human" => bytes_to_human(peak),
+                "used_memory_peak_perc" => percent(used, peak),
+                "used_memory_overhead" => mh.overhead,
                 "used_memory_startup" => STARTUP_MEMORY,
-                "used_memory_dataset" => dataset,
-                "used_memory_dataset_perc" => percent(dataset, used.saturating_sub(STARTUP_MEMORY)),
+                "used_memory_dataset" => mh.dataset,
+                "used_memory_dataset_perc" => percent(mh.dataset, mh.net),
                 "allocator_allocated" => used,
                 "allocator_active" => used,
                 "allocator_resident" => used,
@@ -360,7 +383,7 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "mem_replication_backlog" => 0,
                 "mem_total_replication_buffers" => 0,
                 "mem_clients_slaves" => 0,
-                "mem_clients_normal" => e.clients.len() as u64 * PER_CLIENT_MEMORY,
+                "mem_clients_normal" => mh.clients_normal,
                 "mem_cluster_links" => 0,
                 "mem_aof_buffer" => 0,
                 "mem_allocator" => "rust-alloc",
@@ -1135,6 +1158,130 @@ fn config_help(_e: &mut Engine, _c: &Ctx) -> Reply {
     ])
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// MEMORY
+
+/// MEMORY USAGE key [SAMPLES count]
+///
+/// The key's figure in the memory accounting (`value::key_mem_usage`). Redis samples a few elements of a large
+/// collection and extrapolates; the engine's figure is exact, so SAMPLES is checked and otherwise ignored.
+fn memory_usage(e: &mut Engine, c: &Ctx) -> Reply {
+    let mut j = 3;
+    while j < c.argc() {
+        if eq_ic(c.arg(j), "samples") && j + 1 < c.argc() {
+            match parse_i64(c.arg(j + 1)) {
+                None => return Error::NotInteger.into(),
+                Some(n) if n < 0 => return Error::Syntax.into(),
+                Some(_) => {}
+            }
+            j += 2;
+        } else {
+            return Error::Syntax.into();
+        }
+    }
+    // Redis finds the key in the table directly: no expiry, no statistics, no access time.
+    let key = c.arg(2);
+    match e.db(c.db).keys.get(key) {
+        Some(entry) => Reply::Integer(key_mem_usage(key, &entry.value) as i64),
+        None => Reply::Nil,
+    }
+}
+
+/// MEMORY STATS
+fn memory_stats(e: &mut Engine, _c: &Ctx) -> Reply {
+    let mh = mem_overhead(e);
+    let int = |n: u64| Reply::Integer(n as i64);
+    // Redis keeps these ratios as C floats and replies them as doubles.
+    let ratio = |x: f64| Reply::Double(x as f32 as f64);
+    let mut out = vec![
+        (Reply::bulk_str("peak.allocated"), int(mh.peak)),
+        (Reply::bulk_str("total.allocated"), int(mh.total)),
+        (Reply::bulk_str("startup.allocated"), int(STARTUP_MEMORY)),
+        (Reply::bulk_str("replication.backlog"), int(0)),
+        (Reply::bulk_str("clients.slaves"), int(0)),
+        (Reply::bulk_str("clients.normal"), int(mh.clients_normal)),
+        (Reply::bulk_str("cluster.links"), int(0)),
+        (Reply::bulk_str("aof.buffer"), int(0)),
+        (Reply::bulk_str("lua.caches"), int(0)),
+        (Reply::bulk_str("functions.caches"), int(FUNCTIONS_CACHES)),
+    ];
+    for &(i, main, expires) in &mh.dbs {
+        let tables = Reply::Map(vec![
+            (Reply::bulk_str("overhead.hashtable.main"), int(main)),
+            (Reply::bulk_str("overhead.hashtable.expires"), int(expires)),
+            (Reply::bulk_str("overhead.hashtable.slot-to-keys"), int(0)),
+        ]);
+        out.push((Reply::bulk_str(&format!("db.{i}")), tables));
+    }
+    out.extend([
+        (Reply::bulk_str("overhead.total"), int(mh.overhead)),
+        (Reply::bulk_str("keys.count"), int(mh.keys)),
+        (Reply::bulk_str("keys.bytes-per-key"), int(mh.net.checked_div(mh.keys).unwrap_or(0))),
+        (Reply::bulk_str("dataset.bytes"), int(mh.dataset)),
+        (Reply::bulk_str("dataset.percentage"), ratio(mh.dataset as f64 * 100.0 / mh.net as f64)),
+        (Reply::bulk_str("peak.percentage"), ratio(mh.total as f64 * 100.0 / mh.peak.max(1) as f64)),
+        // The engine is its own allocator: nothing allocated but unused, no fragmentation.
+        (Reply::bulk_str("allocator.allocated"), int(mh.total)),
+        (Reply::bulk_str("allocator.active"), int(mh.total)),
+        (Reply::bulk_str("allocator.resident"), int(mh.total)),
+        (Reply::bulk_str("allocator-fragmentation.ratio"), ratio(1.0)),
+        (Reply::bulk_str("allocator-fragmentation.bytes"), int(0)),
+        (Reply::bulk_str("allocator-rss.ratio"), ratio(1.0)),
+        (Reply::bulk_str("allocator-rss.bytes"), int(0)),
+        (Reply::bulk_str("rss-overhead.ratio"), ratio(1.0)),
+        (Reply::bulk_str("rss-overhead.bytes"), int(0)),
+        (Reply::bulk_str("fragmentation"), ratio(1.0)),
+        (Reply::bulk_str("fragmentation.bytes"), int(0)),
+    ]);
+    Reply::Map(out)
+}
+
+/// MEMORY DOCTOR
+///
+/// Redis's report for a small instance word for word (it is what a fresh server answers); otherwise the
+/// engine can only find a past peak, as it has no fragmentation or buffers to speak of.
+fn memory_doctor(e: &mut Engine, _c: &Ctx) -> Reply {
+    let mh = mem_overhead(e);
+    let text = if mh.total < DOCTOR_MIN_MEMORY {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+    } else if mh.peak as f64 / mh.total as f64 > 1.5 {
+        "Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: this instance once used more than 150% of the memory it uses now. The engine frees what it no longer needs, so this only tells that the dataset was larger before (see INFO memory, used_memory_peak).\n\nI'm here to keep you safe, Sam. I want to help you.\n"
+    } else {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+    };
+    Reply::Verbatim("txt", text.as_bytes().to_vec())
+}
+
+/// MEMORY MALLOC-STATS: Redis's answer when its allocator is not jemalloc.
+fn memory_malloc_stats(_e: &mut Engine, _c: &Ctx) -> Reply {
+    Reply::status("Stats not supported for the current allocator")
+}
+
+/// MEMORY PURGE: nothing is held back to purge.
+fn memory_purge(_e: &mut Engine, _c: &Ctx) -> Reply {
+    Reply::ok()
+}
+
+/// MEMORY HELP
+fn memory_help(_e: &mut Engine, _c: &Ctx) -> Reply {
+    help_reply(&[
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Prints this help.",
+    ])
+}
+
 /// Unix seconds of the last successful save, or of the start when there was none (Redis's `lastsave`).
 fn last_save_secs(e: &Engine) -> u64 {
     e.persistence.last_save_ms.unwrap_or(e.started_ms) / 1000
@@ -1312,7 +1459,7 @@ fn debug_populate(e: &mut Engine, c: &Ctx) -> Reply {
         if size > 0 {
             value.resize(size, 0);
         }
-        e.db_mut(c.db).set(&key, crate::value::Entry::new(Value::Str(crate::value::RString::plain(value)), now));
+        e.db_mut(c.db).set(&key, crate::value::Entry::new(crate::value::Value::Str(crate::value::RString::plain(value)), now));
     }
     Reply::ok()
 }

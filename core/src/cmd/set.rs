@@ -82,8 +82,13 @@ pub(crate) fn write_set<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Result<
 /// The set at `key` together with the engine's PRNG, for the commands that pick random members.
 /// The caller has looked the key up already (expiry and statistics done).
 fn set_and_rng<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Option<(&'e mut Set, &'e mut Rng)> {
-    let Engine { dbs, rng, .. } = e;
-    match &mut dbs.get_mut(db)?.keys.get_mut(key)?.value {
+    let Engine { dbs, rng, changed_dbs, .. } = e;
+    // SPOP changes the set in place: its memory is charged again after the command.
+    let (entry, first) = dbs.get_mut(db)?.entry_for_change(key)?;
+    if first {
+        changed_dbs.push(db);
+    }
+    match &mut entry.value {
         Value::Set(s) => Some((s, rng)),
         _ => None,
     }

@@ -72,7 +72,7 @@ fn write_stream<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Result<Option<&
 
 /// The stream at `key` once a lookup has checked it, without touching it again.
 fn stream_mut<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> Option<&'e mut Stream> {
-    match &mut e.db_mut(db).keys.get_mut(key)?.value {
+    match &mut e.entry_mut(db, key)?.value {
         Value::Stream(s) => Some(s),
         _ => None,
     }
@@ -922,6 +922,10 @@ fn serve_stream(e: &mut Engine, w: &Waiter, key: &[u8]) -> Option<Reply> {
         decode_id(p.get(1).map(|v| v.as_slice()).unwrap_or_default())
     })?;
     let now = e.now;
+    // The stream was deleted or replaced (signalDeletedKeyAsReady): XREADGROUP is told, XREAD waits on.
+    if is_group && stream_mut(e, w.db, key).is_none() {
+        return Some(Error::other("UNBLOCKED the stream key no longer exists").into());
+    }
     let s = stream_mut(e, w.db, key)?;
     if is_group {
         match s.groups.get(&group) {

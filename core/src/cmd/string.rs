@@ -235,7 +235,8 @@ fn set_generic(
     } else {
         None
     };
-    let found = e.lookup_write(db, key).is_some();
+    // The value is replaced whole (`store`), so the lookup need not note the key for the memory accounting.
+    let found = e.lookup_overwrite(db, key);
     if (cond == Condition::IfMissing && found) || (cond == Condition::IfExists && !found) {
         return old.unwrap_or(abort);
     }

@@ -47,7 +47,7 @@ pub fn save_with(e: &Engine, format: Format, aof_base: bool) -> Vec<u8> {
     w.aux(b"redis-ver", REDIS_VER.as_bytes());
     w.aux_int(b"redis-bits", 64);
     w.aux_int(b"ctime", (e.now / 1000) as i64);
-    w.aux_int(b"used-mem", crate::cmd::server::used_memory(e) as i64);
+    w.aux_int(b"used-mem", e.used_memory() as i64);
     w.aux_int(b"aof-base", i64::from(aof_base));
     let policy = e.config.maxmemory_policy.as_str();
     let (save_lru, save_lfu) = (policy.ends_with("lru"), policy.ends_with("lfu"));

@@ -36,6 +36,8 @@ impl Default for Limits {
 #[derive(Clone, Debug)]
 pub struct Hash {
     repr: Repr,
+    /// Total bytes of the fields and values, kept up to date so `mem_usage` is O(1).
+    bytes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -89,7 +91,7 @@ impl ExactSizeIterator for Iter<'_> {}
 impl Hash {
     /// An empty `listpack` hash; `seed` keys its hash table if it ever converts.
     pub fn new(seed: u64) -> Hash {
-        Hash { repr: Repr::Listpack { pairs: Vec::new(), seed } }
+        Hash { repr: Repr::Listpack { pairs: Vec::new(), seed }, bytes: 0 }
     }
 
     /// The name OBJECT ENCODING replies.
@@ -108,8 +110,8 @@ impl Hash {
     /// overhead close to Redis's (a few bytes of listpack headers; a dict entry and two sds headers).
     pub fn mem_usage(&self) -> usize {
         match &self.repr {
-            Repr::Listpack { pairs, .. } => 16 + pairs.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>(),
-            Repr::Table(d) => 64 + d.bucket_count() * 8 + d.iter().map(|(f, v)| f.len() + v.len() + 40).sum::<usize>(),
+            Repr::Listpack { pairs, .. } => 16 + self.bytes + pairs.len() * 4,
+            Repr::Table(d) => 64 + d.bucket_count() * 8 + self.bytes + d.len() * 40,
         }
     }
 
@@ -147,18 +149,26 @@ impl Hash {
     /// Sets `field` to `value`; true when the field is new. An existing field keeps its place.
     pub fn set(&mut self, field: &[u8], value: Vec<u8>, limits: Limits) -> bool {
         self.prepare_for([field, value.as_slice()], limits);
-        let added = match &mut self.repr {
+        self.bytes += value.len();
+        let old = match &mut self.repr {
             Repr::Listpack { pairs, .. } => match pairs.iter_mut().find(|(f, _)| f == field) {
-                Some((_, v)) => {
-                    *v = value;
-                    false
-                }
+                Some((_, v)) => Some(core::mem::replace(v, value)),
                 None => {
                     pairs.push((field.to_vec(), value));
-                    true
+                    None
                 }
             },
-            Repr::Table(d) => d.insert(field.to_vec(), value).is_none(),
+            Repr::Table(d) => d.insert(field.to_vec(), value),
+        };
+        let added = match old {
+            Some(old) => {
+                self.bytes -= old.len();
+                false
+            }
+            None => {
+                self.bytes += field.len();
+                true
+            }
         };
         if self.is_listpack() && self.len() > limits.max_entries {
             self.convert();
@@ -171,12 +181,19 @@ impl Hash {
         match &mut self.repr {
             Repr::Listpack { pairs, .. } => match pairs.iter().position(|(f, _)| f == field) {
                 Some(i) => {
-                    pairs.remove(i);
+                    let (f, v) = pairs.remove(i);
+                    self.bytes -= f.len() + v.len();
                     true
                 }
                 None => false,
             },
-            Repr::Table(d) => d.remove(field).is_some(),
+            Repr::Table(d) => match d.remove(field) {
+                Some(v) => {
+                    self.bytes -= field.len() + v.len();
+                    true
+                }
+                None => false,
+            },
         }
     }
 

@@ -171,6 +171,8 @@ pub struct Stream {
     pub groups: VecMap<Vec<u8>, Group>,
     /// Nodes by their master (first) ID.
     nodes: DequeMap<StreamId, Node>,
+    /// The nodes' listpack bytes summed, kept up to date so `mem_usage` is O(1).
+    node_bytes: usize,
 }
 
 /// Bytes a listpack element takes for an integer value (lpEncodeIntegerGetType) plus its back-length.
@@ -226,12 +228,12 @@ impl Stream {
         "stream"
     }
 
-    /// Bytes this value takes, as the memory estimate counts them.
+    /// Bytes this value takes, as the memory estimate counts them: the stream header, each node's listpack and
+    /// its place in the radix tree, and the consumer groups with their pending entries and consumers (Redis's
+    /// objectComputeSize for streams). O(groups), not O(entries): every write recomputes it.
     pub fn mem_usage(&self) -> usize {
-        let entries: usize =
-            self.entries.values().map(|f| 16 + f.iter().map(|(a, b)| a.len() + b.len() + 4).sum::<usize>()).sum();
         let groups: usize = self.groups.values().map(|g| 64 + g.pel.len() * 48 + g.consumers.len() * 64).sum();
-        64 + entries + groups
+        64 + self.node_bytes + self.nodes.len() * 32 + groups
     }
 
     pub fn len(&self) -> usize {
@@ -281,11 +283,14 @@ impl Stream {
             let mut bytes = 7 + lp_int_size(1) + lp_int_size(0) + lp_int_size(fields.len() as i64);
             bytes += master_fields.iter().map(|f| lp_str_size(f)).sum::<usize>() + lp_int_size(0);
             bytes += entry_bytes(true, &id);
+            self.node_bytes += bytes;
             self.nodes.insert(id, Node { live: 1, deleted: 0, last: id, bytes, master_fields });
         } else if let Some((master, node)) = tail.as_mut() {
             let same = node.master_fields.len() == fields.len()
                 && node.master_fields.iter().zip(fields.iter()).all(|(m, (f, _))| m == f);
-            node.bytes += entry_bytes(same, master);
+            let added = entry_bytes(same, master);
+            node.bytes += added;
+            self.node_bytes += added;
             node.live += 1;
             node.last = id;
         }
@@ -309,7 +314,7 @@ impl Stream {
                 node.live = node.live.saturating_sub(1);
                 node.deleted += 1;
                 if node.live == 0 {
-                    self.nodes.remove(&master);
+                    self.remove_node(&master);
                 }
             }
         }
@@ -347,7 +352,7 @@ impl Stream {
                 for id in &ids {
                     self.entries.remove(id);
                 }
-                self.nodes.remove(&master);
+                self.remove_node(&master);
                 deleted += live;
                 continue;
             }
@@ -386,7 +391,15 @@ impl Stream {
     /// Adds a node read from an RDB file, with the counts and listpack size it had there; the caller inserts
     /// its live entries into `entries`.
     pub fn push_loaded_node(&mut self, master: StreamId, live: u64, deleted: u64, last: StreamId, bytes: usize, master_fields: Vec<Vec<u8>>) {
+        self.node_bytes += bytes;
         self.nodes.insert(master, Node { live, deleted, last, bytes, master_fields });
+    }
+
+    /// Drops a node, and its bytes from the total.
+    fn remove_node(&mut self, master: &StreamId) {
+        if let Some(node) = self.nodes.remove(master) {
+            self.node_bytes -= node.bytes;
+        }
     }
 
     /// How many keys the radix tree of nodes has.
