@@ -42,10 +42,10 @@ export function parseCase(text) {
       if (word === "unordered" || word === "type" || word === "noreply" || word === "send" || word === "words") {
         marker = word;
         rest = tail;
-      } else if (word === "approx" || word === "fields") {
+      } else if (word === "approx" || word === "fields" || word === "entries") {
         const m2 = /^(\S+)\s+(.*)$/.exec(tail);
         marker = word;
-        arg = word === "approx" ? Number(m2[1]) : m2[1].split(",");
+        arg = word === "approx" ? Number(m2[1]) : word === "entries" ? m2[1].split(",").map(Number) : m2[1].split(",");
         rest = m2[2].trim();
       } else {
         throw new Error(`line ${i + 1}: unknown marker !${word}`);
@@ -179,6 +179,18 @@ function approxEq(a, b, tol) {
   return key(a) === key(b);
 }
 
+/** An array of arrays (SLOWLOG GET's entries) with elements `loose` of each compared by type only (diff.rs's
+ *  `Marker::Entries`): ids, times and client addresses differ between servers. */
+function sameEntries(a, b, loose) {
+  if (!a.items || !b.items || a.t !== b.t || a.items.length !== b.items.length) return false;
+  return a.items.every((x, n) => {
+    const y = b.items[n];
+    if (!x.items || !y.items) return key(x) === key(y);
+    return x.items.length === y.items.length &&
+      x.items.every((p, i) => (loose.includes(i) ? p.t === y.items[i].t : key(p) === key(y.items[i])));
+  });
+}
+
 /** Every string with its space-separated words sorted (diff.rs's `sort_words`, for `!words`). */
 function sortWords(r) {
   if (r.items) return { t: r.t, items: r.items.map(sortWords) };
@@ -232,6 +244,7 @@ export function matches(step, ours, theirs) {
   }
   if (step.marker === "approx") return approxEq(a, b, step.arg);
   if (step.marker === "words") return key(sortWords(a)) === key(sortWords(b));
+  if (step.marker === "entries") return sameEntries(a, b, step.arg);
   if (step.marker === "fields") {
     const fa = fields(a, step.arg);
     return fa !== null && fa === fields(b, step.arg);
