@@ -652,3 +652,55 @@ fn debug_populate_matches_redis() {
     }
     assert_same(&mut conn, &mut ours, "after DEBUG POPULATE");
 }
+
+/// DEBUG OBJECT (with `enable-debug-command yes` on both sides): refcount, encoding, serialized length and, for
+/// lists, the quicklist's nodes as Redis's; the address and the LRU clock are the server's own, so only their
+/// presence is compared. Errors as Redis's.
+#[test]
+fn debug_object_matches_redis() {
+    let Some((_redis, mut conn, mut ours)) = with_debug_command() else { return };
+    let big = "x".repeat(300);
+    let setup = [
+        "SET n 42".to_string(),
+        "SET big 123456789012".into(),
+        "SET s hello".into(),
+        format!("SET long {big}"),
+        "RPUSH l a b c".into(),
+        "DEBUG POPULATE 1 lp 5000".into(),
+        "HSET h f v".into(),
+        "SADD si 1 2 3".into(),
+        "SADD ss a b".into(),
+        "ZADD z 1 a 2 b".into(),
+        "XADD x 1-1 f v".into(),
+    ];
+    for line in &setup {
+        assert_eq!(escape(&run(&mut ours, line)), escape(&run(&mut conn, line)), "{line}");
+    }
+    // A long list, pushed in batches so its nodes fill as RPUSH fills them.
+    for i in 0..40 {
+        let line = format!("RPUSH biglist {}", (0..50).map(|j| format!("item:{i}:{j}:{big}")).collect::<Vec<_>>().join(" "));
+        run(&mut ours, &line);
+        run(&mut conn, &line);
+    }
+    let fields = |reply: &[u8]| -> Vec<String> {
+        let text = String::from_utf8_lossy(reply);
+        text.trim_end()
+            .split(' ')
+            .map(|f| match f.split_once(':') {
+                Some((k @ ("at" | "lru" | "lru_seconds_idle"), _)) => format!("{k}:…"),
+                _ => f.to_string(),
+            })
+            .collect()
+    };
+    for key in ["n", "big", "s", "long", "l", "h", "si", "ss", "z", "x", "biglist"] {
+        let line = format!("DEBUG OBJECT {key}");
+        assert_eq!(fields(&run(&mut ours, &line)), fields(&run(&mut conn, &line)), "{line}");
+    }
+    // The long list spans several nodes, so the node split is compared, not just one node's size.
+    let biglist = String::from_utf8_lossy(&run(&mut ours, "DEBUG OBJECT biglist")).into_owned();
+    let nodes: usize = biglist.split(' ').find_map(|f| f.strip_prefix("ql_nodes:")).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(biglist.starts_with("+Value at:0x") && nodes > 5, "{biglist}");
+    for line in ["DEBUG OBJECT nosuch", "DEBUG OBJECT", "DEBUG OBJECT a b"] {
+        assert_eq!(escape(&run(&mut ours, line)), escape(&run(&mut conn, line)), "{line}");
+    }
+}

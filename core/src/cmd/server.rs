@@ -17,6 +17,7 @@ use crate::rdb::Format;
 use crate::reply::Reply;
 use crate::table::{self, Arg, BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::util::{eq_ic, parse_i64, Rng};
+use crate::value::Value;
 use crate::evict::{PER_CLIENT_MEMORY, STARTUP_MEMORY};
 use crate::value::key_mem_usage;
 
@@ -1376,8 +1377,8 @@ fn shutdown(e: &mut Engine, c: &Ctx) -> Reply {
     Reply::ok()
 }
 
-/// DEBUG subcommand [arg ...]: only RELOAD and POPULATE, and only where `enable-debug-command` allows DEBUG at all
-/// (Redis 7.0 refuses it by default).
+/// DEBUG subcommand [arg ...]: RELOAD, POPULATE, OBJECT, SLEEP and SET-ACTIVE-EXPIRE, and only where
+/// `enable-debug-command` allows DEBUG at all (Redis 7.0 refuses it by default).
 fn debug(e: &mut Engine, c: &Ctx) -> Reply {
     let allowed = match e.config.enable_debug_command.as_str() {
         "yes" => true,
@@ -1396,6 +1397,9 @@ fn debug(e: &mut Engine, c: &Ctx) -> Reply {
     if eq_ic(c.arg(1), "populate") && (3..=5).contains(&c.argc()) {
         return debug_populate(e, c);
     }
+    if eq_ic(c.arg(1), "object") && c.argc() == 3 {
+        return debug_object(e, c);
+    }
     // DEBUG SLEEP seconds: the engine has no time to spend; a host that can block (redlet-server) sleeps
     // itself before running it.
     if eq_ic(c.arg(1), "sleep") && c.argc() == 3 {
@@ -1407,6 +1411,46 @@ fn debug(e: &mut Engine, c: &Ctx) -> Reply {
         return Reply::ok();
     }
     Error::SubcommandSyntax { sub: crate::error::lossy(c.arg(1), 128), container: String::from("DEBUG") }.into()
+}
+
+/// DEBUG OBJECT key: Redis's one status line about the value: where it lives (an address of our own making,
+/// from the key's hash), its refcount and encoding, its RDB length, its LRU clock and idle seconds, and for a
+/// list the quicklist's nodes as Redis would have them after RPUSH. Looked up without expiring or touching.
+fn debug_object(e: &mut Engine, c: &Ctx) -> Reply {
+    let key = c.arg(2);
+    let sharing = e.config.shared_integers();
+    let lfu = e.lfu_policy();
+    let now = e.now;
+    let Some(entry) = e.db(c.db).keys.get(key) else { return Error::NoSuchKey.into() };
+    let refcount: i64 = match &entry.value {
+        Value::Str(s) if s.is_shared_integer(sharing) => i32::MAX as i64,
+        _ => 1,
+    };
+    // Redis's 24-bit `lru` field: the LRU clock in seconds, or under an LFU policy the decay minutes and counter.
+    let lru = if lfu {
+        (((entry.lru_ms / 60_000) & 0xffff) << 8) | u64::from(entry.lfu)
+    } else {
+        (entry.lru_ms / 1000) & 0xff_ffff
+    };
+    let idle = (now / 1000).saturating_sub(entry.lru_ms / 1000);
+    let mut extra = String::new();
+    if let Value::List(l) = &entry.value {
+        let nodes = crate::rdb::quicklist_nodes(l);
+        let count = nodes.len().max(1);
+        let _ = write!(
+            extra,
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:{}",
+            nodes.len(),
+            l.len() as f64 / count as f64,
+            nodes.iter().map(Vec::len).sum::<usize>()
+        );
+    }
+    let address = 0x7f00_0000_0000u64 | (crate::dict::hash_bytes(0, key) & 0xff_ffff_fff0);
+    Reply::Status(format!(
+        "Value at:0x{address:x} refcount:{refcount} encoding:{} serializedlength:{} lru:{lru} lru_seconds_idle:{idle}{extra}",
+        entry.value.encoding_name(),
+        crate::rdb::serialized_len(&entry.value)
+    ))
 }
 
 /// Most keys DEBUG POPULATE makes at once: Redis answers a count its dict cannot grow to with this error; the
@@ -1459,7 +1503,7 @@ fn debug_populate(e: &mut Engine, c: &Ctx) -> Reply {
         if size > 0 {
             value.resize(size, 0);
         }
-        e.db_mut(c.db).set(&key, crate::value::Entry::new(crate::value::Value::Str(crate::value::RString::plain(value)), now));
+        e.db_mut(c.db).set(&key, crate::value::Entry::new(Value::Str(crate::value::RString::plain(value)), now));
     }
     Reply::ok()
 }

@@ -27,7 +27,7 @@ mod read;
 mod write;
 
 pub use read::{apply_lru_lfu, load, restore_value, Loaded, LoadedKey, RestoreError};
-pub use write::{dump_value, save, save_with};
+pub use write::{dump_value, quicklist_nodes, save, save_with, serialized_len};
 
 /// The RDB version Redis 7.0 writes, and the newest a DUMP payload may carry for RESTORE to accept it.
 pub const DUMP_VERSION: u16 = 10;

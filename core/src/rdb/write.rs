@@ -86,6 +86,31 @@ pub fn save_with(e: &Engine, format: Format, aof_base: bool) -> Vec<u8> {
 
 /// DUMP's payload for a value, as Redis 7.0 makes it: the type, the value, the RDB version (10) and the
 /// CRC-64 of all that, both little-endian.
+/// The bytes `value` takes in an RDB file or a DUMP payload, without type, key or trailer (Redis's
+/// rdbSavedObjectLen, what DEBUG OBJECT reports as `serializedlength`).
+pub fn serialized_len(value: &Value) -> usize {
+    let mut w = Writer::new(Format::V10);
+    w.object(value);
+    w.out.len()
+}
+
+/// A list's quicklist nodes as Redis's RPUSH fills them, each as its listpack's bytes (a node takes another
+/// element while its size plus the element plus 8 stays within 8 KiB).
+pub fn quicklist_nodes(l: &List) -> Vec<Vec<u8>> {
+    let mut nodes: Vec<Vec<u8>> = Vec::new();
+    let mut node = Builder::new();
+    for item in l.iter(false) {
+        if !node.is_empty() && node.bytes() + item.len() + QUICKLIST_ENTRY_OVERHEAD > QUICKLIST_NODE_BYTES {
+            nodes.push(core::mem::take(&mut node).finish());
+        }
+        node.push_str(item);
+    }
+    if !node.is_empty() {
+        nodes.push(node.finish());
+    }
+    nodes
+}
+
 pub fn dump_value(value: &Value) -> Vec<u8> {
     let mut w = Writer::new(Format::V10);
     w.out.push(w.type_of(value));
@@ -226,20 +251,9 @@ impl Writer {
         }
     }
 
-    /// A list as quicklist 2: listpack nodes filled from the head as RPUSH fills them (a node takes another
-    /// element while its size plus the element plus 8 stays within 8 KiB).
+    /// A list as quicklist 2: listpack nodes filled from the head as RPUSH fills them (`quicklist_nodes`).
     fn quicklist(&mut self, l: &List) {
-        let mut nodes: Vec<Vec<u8>> = Vec::new();
-        let mut node = Builder::new();
-        for item in l.iter(false) {
-            if !node.is_empty() && node.bytes() + item.len() + QUICKLIST_ENTRY_OVERHEAD > QUICKLIST_NODE_BYTES {
-                nodes.push(core::mem::take(&mut node).finish());
-            }
-            node.push_str(item);
-        }
-        if !node.is_empty() {
-            nodes.push(node.finish());
-        }
+        let nodes = quicklist_nodes(l);
         self.len(nodes.len() as u64);
         for n in nodes {
             self.len(CONTAINER_PACKED);
