@@ -284,18 +284,18 @@ impl Engine {
         self.blocking.is_blocked(id) || self.pause.is_postponed(id)
     }
 
-    /// Reports how long the last `execute` took, in microseconds, for the slow log (see `crate::slowlog`).
-    /// Optional: without it commands count as taking no time.
-    pub fn command_took(&mut self, micros: u64) {
-        crate::slowlog::settle(self, micros);
+    /// What a host that has a clock and can block lends the engine: a monotonic timer in microseconds, to time
+    /// each command for the slow log, and a sleep for DEBUG SLEEP (see `crate::slowlog`). Optional: without
+    /// them commands take no time and DEBUG SLEEP returns at once. Nothing else depends on them.
+    pub fn set_host(&mut self, timer: fn() -> u64, sleep: fn(u64)) {
+        self.slowlog.timer = Some(timer);
+        self.slowlog.sleep = Some(sleep);
     }
 
     /// Runs one command for `client` at time `now` (unix ms).
     /// `None` means there is no reply to send now: an empty command, or a command that blocked the client,
     /// whose reply comes later through `drain_pushes`. A blocked client's commands are refused.
     pub fn execute(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
-        // The previous command's slow log entries are settled before anything could read the log.
-        crate::slowlog::settle(self, 0);
         let reply = self.execute_command(client, argv, now);
         // CLIENT REPLY OFF/SKIP drop the reply; a CLIENT UNPAUSE or a pause run out releases postponed commands.
         let reply = crate::cmd::connection::filter_reply(self, client, reply);
@@ -411,7 +411,12 @@ impl Engine {
         notify::prepare(self);
         let dirty_before = self.dirty;
         let saved_own = self.propagation.own.take();
+        let started = self.slowlog.timer.map(|now| now());
         let reply = handler(self, &ctx);
+        let micros = match (self.slowlog.timer, started) {
+            (Some(now), Some(start)) => now().saturating_sub(start),
+            _ => 0,
+        };
         let own = core::mem::replace(&mut self.propagation.own, saved_own);
         if self.propagation.active() {
             // Propagated to the client's database after the command (SELECT inside EXEC moves it).
@@ -427,7 +432,7 @@ impl Engine {
         }
         notify::flush_new(self);
         multi::compare(self, db, watched);
-        crate::slowlog::record(self, client, db, argv, spec);
+        crate::slowlog::record(self, client, db, argv, spec, micros);
         // Counted after the call, as Redis's call() does: INFO does not count itself, CONFIG RESETSTAT does.
         self.stats.total_commands += 1;
         let cmd_stats = self.stats.commands.entry(spec.name).or_default();
@@ -539,7 +544,6 @@ impl Engine {
     /// second); timed-out clients' replies come out of `drain_pushes`.
     pub fn tick(&mut self, now: u64) {
         self.advance_clock(now);
-        crate::slowlog::settle(self, 0);
         blocking::handle_timeouts(self);
         crate::pause::resume_if_over(self);
         // Active expiry waits while clients are paused, and while DEBUG SET-ACTIVE-EXPIRE 0 holds.

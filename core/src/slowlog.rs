@@ -1,13 +1,11 @@
 //! What the engine records about the commands it runs, for SLOWLOG and MONITOR (Redis's slowlog.c and
 //! replicationFeedMonitors).
 //!
-//! The engine has no clock to time a command with. `Engine::call` records every command that may be logged as
-//! a pending entry (its arguments as Redis keeps them, the client's address and name after the command); the
-//! host may then report how long the command took (`Engine::command_took`, microseconds). Pending entries are
-//! settled (logged or dropped against `slowlog-log-slower-than`) when the duration is reported, or, without a
-//! report, with a duration of 0 when the next command or tick arrives, before anything could read the log.
-//! So `slowlog-log-slower-than 0` logs every command in any host, and a host that times commands gets Redis's
-//! behaviour for the other thresholds.
+//! The engine reads no clock of its own. A host that can time commands hands it a monotonic timer
+//! (`Engine::set_host`, microseconds); `Engine::call` reads it around each handler, as Redis times call(), and a
+//! command at or over `slowlog-log-slower-than` is logged at once. Without a timer (the browser) every command
+//! takes 0 µs, so `slowlog-log-slower-than 0` logs every command and other thresholds log none. Nothing is
+//! built for a command that is not logged: the entry's copies are made only for a slow one.
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -42,8 +40,11 @@ pub struct Slowlog {
     pub entries: VecDeque<Entry>,
     /// The next entry's id; never reset (SLOWLOG RESET keeps counting).
     pub next_id: u64,
-    /// Commands run since the last settlement, waiting for their duration.
-    pending: Vec<Entry>,
+    /// The host's monotonic clock in microseconds, to time commands with (`Engine::set_host`).
+    pub(crate) timer: Option<fn() -> u64>,
+    /// The host's way to sleep for DEBUG SLEEP, in microseconds (`Engine::set_host`); without it DEBUG SLEEP
+    /// returns at once.
+    pub(crate) sleep: Option<fn(u64)>,
     /// Clients in MONITOR mode, in the order they asked.
     pub monitors: Vec<ClientId>,
 }
@@ -81,38 +82,24 @@ fn redacted(spec: &CommandSpec, argv: &[&[u8]], j: usize) -> bool {
     }
 }
 
-/// After a command ran through `Engine::call`: keeps it for the slow log (settled later) and shows it to monitors.
-pub(crate) fn record(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec) {
-    if e.config.slowlog_log_slower_than >= 0 && !spec.has(Flag::SkipSlowlog) && !e.loading {
+/// After a command ran through `Engine::call` (for `micros`, 0 without a host timer): logs it when it was slow
+/// (Redis's slowlogPushCurrentCommand) and shows it to monitors.
+pub(crate) fn record(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, micros: u64) {
+    let threshold = e.config.slowlog_log_slower_than;
+    if threshold >= 0 && micros >= threshold as u64 && !spec.has(Flag::SkipSlowlog) && !e.loading {
         let (addr, name) = match e.client(client) {
             Some(cl) => (cl.addr.clone(), cl.name.clone().unwrap_or_default()),
             None => (String::new(), Vec::new()),
         };
-        let argv = entry_argv(argv, spec);
-        e.slowlog.pending.push(Entry { id: 0, time: e.now / 1000, micros: 0, argv, addr, name });
+        let entry = Entry { id: e.slowlog.next_id, time: e.now / 1000, micros, argv: entry_argv(argv, spec), addr, name };
+        e.slowlog.next_id += 1;
+        e.slowlog.entries.push_front(entry);
+        let max = usize::try_from(e.config.slowlog_max_len).unwrap_or(usize::MAX);
+        e.slowlog.entries.truncate(max);
     }
     // Monitors see the database the client is in after the command (SELECT shows its new one), as in Redis.
     let db = e.client(client).map_or(db, |cl| cl.db);
     feed_monitors(e, client, db, argv, spec);
-}
-
-/// Settles the pending entries with the duration a host measured (0 when it measured none).
-pub(crate) fn settle(e: &mut Engine, micros: u64) {
-    if e.slowlog.pending.is_empty() {
-        return;
-    }
-    let threshold = e.config.slowlog_log_slower_than;
-    for mut entry in core::mem::take(&mut e.slowlog.pending) {
-        if threshold < 0 || micros < threshold as u64 {
-            continue;
-        }
-        entry.id = e.slowlog.next_id;
-        entry.micros = micros;
-        e.slowlog.next_id += 1;
-        e.slowlog.entries.push_front(entry);
-    }
-    let max = usize::try_from(e.config.slowlog_max_len).unwrap_or(usize::MAX);
-    e.slowlog.entries.truncate(max);
 }
 
 /// A monitor's view of one command (Redis's replicationFeedMonitors): `<secs>.<micros> [<db> <addr>] "arg" ...`,

@@ -136,6 +136,8 @@ impl Server {
         config.appenddirname = opts.appenddirname.clone();
         config.appendfilename = opts.appendfilename.clone();
         let mut engine = Engine::new(config);
+        // The engine times commands for the slow log and sleeps for DEBUG SLEEP with the host's clock.
+        engine.set_host(monotonic_micros, |micros| std::thread::sleep(Duration::from_micros(micros)));
         // The data is loaded before the first client is accepted, as redis-server loads before serving: from
         // the AOF when it is on (the snapshot is then not read, as in Redis), else from the snapshot.
         let store = FileStore::new(&opts.dbfilename);
@@ -474,13 +476,7 @@ impl Server {
             self.check_closing = true;
         }
         let id = c.id;
-        let started = Instant::now();
-        if name.eq_ignore_ascii_case(b"debug") {
-            debug_sleep(&self.engine, id, &args);
-        }
         let reply = self.engine.execute(id, &args, now_ms());
-        // The slow log's duration: the command's own time, as Redis measures around call().
-        self.engine.command_took(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         // Pushes the command caused go out before its reply, as Redis appends them while the command runs
         // (a RESP3 client publishing to a channel it subscribes to gets the message, then the count).
         self.deliver_pushes();
@@ -587,22 +583,10 @@ impl Server {
     }
 }
 
-/// DEBUG SLEEP seconds, where the engine allows DEBUG: the engine answers at once, the server really sleeps
-/// first (Redis blocks its whole event loop, so every client waits, as here).
-fn debug_sleep(engine: &Engine, id: ClientId, args: &[&[u8]]) {
-    let allowed = match engine.config.enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => engine.client(id).is_some_and(|c| c.addr.starts_with("127.0.0.1:") || c.addr.starts_with("[::1]:")),
-        _ => false,
-    };
-    if !allowed || args.len() != 3 || !args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"sleep")) {
-        return;
-    }
-    // Redis reads the seconds with strtod; a non-number sleeps 0.
-    let secs = args.get(2).and_then(|a| std::str::from_utf8(a).ok()).and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);
-    if secs.is_finite() && secs > 0.0 {
-        std::thread::sleep(Duration::from_secs_f64(secs.min(3600.0)));
-    }
+/// Microseconds on a monotonic clock (since the first call), the timer the engine times commands with.
+fn monotonic_micros() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Writes as much pending output as the socket takes; a writable event brings the rest later.

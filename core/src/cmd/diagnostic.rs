@@ -174,40 +174,45 @@ mod tests {
         e.run_line(client, line, now)
     }
 
+    /// A host timer for the test: every reading is `STEP` µs after the previous one, so each command takes
+    /// `STEP` (the test sets it before each command).
+    static CLOCK: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    static STEP: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+    fn test_timer() -> u64 {
+        use core::sync::atomic::Ordering::Relaxed;
+        CLOCK.fetch_add(STEP.load(Relaxed), Relaxed)
+    }
+
     #[test]
-    fn slowlog_keeps_commands_at_or_over_the_threshold_the_host_measured() {
+    fn slowlog_keeps_commands_at_or_over_the_threshold_the_host_timed() {
+        use core::sync::atomic::Ordering::Relaxed;
         let mut e = Engine::new(Config::default());
+        e.set_host(test_timer, |_| {});
         let c = e.connect(1_000);
+        STEP.store(9_999, Relaxed);
         run(&mut e, c, "SET a 1", 1_000);
-        e.command_took(9_999);
+        STEP.store(10_000, Relaxed);
         run(&mut e, c, "SET b 2", 2_000);
-        e.command_took(10_000);
-        // Unreported: settled as taking no time, under the default 10 ms threshold.
+        STEP.store(0, Relaxed);
         run(&mut e, c, "SET c 3", 3_000);
-        assert_eq!(
-            run(&mut e, c, "SLOWLOG LEN", 4_000),
-            Some(Reply::Integer(1))
-        );
-        let Some(Reply::Array(entries)) = run(&mut e, c, "SLOWLOG GET", 4_000) else {
-            panic!("entries")
-        };
-        let Some(Reply::Array(first)) = entries.first() else {
-            panic!("entry")
-        };
-        assert_eq!(
-            first.get(1),
-            Some(&Reply::Integer(2)),
-            "logged at the command's time, in seconds"
-        );
+        assert_eq!(run(&mut e, c, "SLOWLOG LEN", 4_000), Some(Reply::Integer(1)));
+        let Some(Reply::Array(entries)) = run(&mut e, c, "SLOWLOG GET", 4_000) else { panic!("entries") };
+        let Some(Reply::Array(first)) = entries.first() else { panic!("entry") };
+        assert_eq!(first.get(1), Some(&Reply::Integer(2)), "logged at the command's time, in seconds");
         assert_eq!(first.get(2), Some(&Reply::Integer(10_000)));
         assert_eq!(
             first.get(3),
-            Some(&Reply::Array(alloc::vec![
-                Reply::bulk_str("SET"),
-                Reply::bulk_str("b"),
-                Reply::bulk_str("2")
-            ]))
+            Some(&Reply::Array(alloc::vec![Reply::bulk_str("SET"), Reply::bulk_str("b"), Reply::bulk_str("2")]))
         );
+        // Without a host timer every command takes no time: only a threshold of 0 logs it.
+        let mut bare = Engine::new(Config::default());
+        let b = bare.connect(1_000);
+        run(&mut bare, b, "SET a 1", 1_000);
+        assert_eq!(run(&mut bare, b, "SLOWLOG LEN", 1_000), Some(Reply::Integer(0)));
+        run(&mut bare, b, "CONFIG SET slowlog-log-slower-than 0", 1_000);
+        run(&mut bare, b, "SET a 2", 1_000);
+        assert_eq!(run(&mut bare, b, "SLOWLOG LEN", 1_000), Some(Reply::Integer(2)));
     }
 
     #[test]

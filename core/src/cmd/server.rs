@@ -1400,9 +1400,15 @@ fn debug(e: &mut Engine, c: &Ctx) -> Reply {
     if eq_ic(c.arg(1), "object") && c.argc() == 3 {
         return debug_object(e, c);
     }
-    // DEBUG SLEEP seconds: the engine has no time to spend; a host that can block (redlet-server) sleeps
-    // itself before running it.
+    // DEBUG SLEEP seconds: the host's sleep, when it lent one (redlet-server); the seconds read as strtod
+    // reads them, a non-number sleeping 0.
     if eq_ic(c.arg(1), "sleep") && c.argc() == 3 {
+        if let Some(sleep) = e.slowlog.sleep {
+            let secs = crate::util::strtod(c.arg(2)).value;
+            if secs.is_finite() && secs > 0.0 {
+                sleep((secs.min(3600.0) * 1e6) as u64);
+            }
+        }
         return Reply::ok();
     }
     // DEBUG SET-ACTIVE-EXPIRE 0|1: Redis takes any integer, non-zero turning it on.
