@@ -1443,11 +1443,12 @@ fn debug_object(e: &mut Engine, c: &Ctx) -> Reply {
     if let Value::List(l) = &entry.value {
         let nodes = crate::rdb::quicklist_nodes(l);
         let count = nodes.len().max(1);
+        // `%.2f` through `fmt_fixed`: `core`'s float formatting would add its tables to the WebAssembly package.
         let _ = write!(
             extra,
-            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:{}",
+            " ql_nodes:{} ql_avg_node:{} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:{}",
             nodes.len(),
-            l.len() as f64 / count as f64,
+            crate::util::fmt_fixed(l.len() as f64 / count as f64, 2),
             nodes.iter().map(Vec::len).sum::<usize>()
         );
     }
