@@ -97,8 +97,6 @@ pub(crate) fn record(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]]
         let max = usize::try_from(e.config.slowlog_max_len).unwrap_or(usize::MAX);
         e.slowlog.entries.truncate(max);
     }
-    // Monitors see the database the client is in after the command (SELECT shows its new one), as in Redis.
-    let db = e.client(client).map_or(db, |cl| cl.db);
     feed_monitors(e, client, db, argv, spec);
 }
 
@@ -108,7 +106,8 @@ fn feed_monitors(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], sp
     if e.slowlog.monitors.is_empty() || spec.has(Flag::SkipMonitor) || spec.has(Flag::Admin) || e.loading {
         return;
     }
-    let addr = e.client(client).map(|cl| cl.addr.clone()).unwrap_or_default();
+    // Monitors see the database the client is in after the command (SELECT shows its new one), as in Redis.
+    let (db, addr) = e.client(client).map_or((db, String::new()), |cl| (cl.db, cl.addr.clone()));
     let mut line = format!("{}.{:06} [{} {}]", e.now / 1000, (e.now % 1000) * 1000, db, addr);
     for (j, arg) in argv.iter().enumerate() {
         line.push(' ');
