@@ -41,6 +41,11 @@ pub fn lessons(lang: &str) -> Vec<(String, Result<Lesson, ParseError>)> {
     SOURCES.iter().filter(|(l, _, _)| *l == lang).map(|(_, file, src)| (slug_of(file), parse(&slug_of(file), src))).collect()
 }
 
+/// The slugs of one language's lessons in course order, without parsing them.
+pub fn slugs(lang: &str) -> Vec<String> {
+    SOURCES.iter().filter(|(l, _, _)| *l == lang).map(|(_, file, _)| slug_of(file)).collect()
+}
+
 /// One lesson by language and slug (`first-steps`), `None` when there is no such file.
 pub fn load(lang: &str, slug: &str) -> Option<Result<Lesson, ParseError>> {
     SOURCES.iter().find(|(l, file, _)| *l == lang && slug_of(file) == slug).map(|(_, _, src)| parse(slug, src))

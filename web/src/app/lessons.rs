@@ -21,9 +21,9 @@ pub struct Entry {
 /// The course in `lang`, in order: each lesson of the English course, in `lang` where it is written.
 /// A lesson that does not parse is left out (the tests keep every file parsing).
 pub fn course(lang: Lang) -> Vec<Entry> {
-    tutorial::lessons("en")
+    tutorial::slugs("en")
         .into_iter()
-        .filter_map(|(slug, _)| {
+        .filter_map(|slug| {
             let (lesson, _) = find(lang, &slug)?;
             let steps = lesson.blocks.iter().filter(|b| matches!(b, Block::Step(_))).count();
             Some(Entry { slug, title: lesson.title.clone(), steps })
@@ -44,7 +44,7 @@ pub fn find(lang: Lang, name: &str) -> Option<(Rc<Lesson>, bool)> {
 
 /// The slugs before and after `slug` in the course.
 pub fn neighbours(slug: &str) -> (Option<String>, Option<String>) {
-    let slugs: Vec<String> = tutorial::lessons("en").into_iter().map(|(s, _)| s).collect();
+    let slugs = tutorial::slugs("en");
     match slugs.iter().position(|s| s == slug) {
         Some(i) => (i.checked_sub(1).and_then(|p| slugs.get(p).cloned()), slugs.get(i + 1).cloned()),
         None => (None, None),

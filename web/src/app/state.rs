@@ -175,8 +175,6 @@ pub enum Action {
     /// A lesson's step, run with one click: the clock moves on by its `wait`, then its lines run, in order, in
     /// its console (opened if the learner has fewer).
     RunStep { id: usize, step: Step, real: u64 },
-    /// Moves the clock on, as a lesson's `continued wait=S` block asks (a blocking command timing out).
-    Wait { secs: u32, real: u64 },
     /// Runs an exercise's check on a client of its own and records the outcome.
     Check { check: Step, real: u64 },
     ShowHint,
@@ -549,7 +547,6 @@ impl State {
                     self.progress.ran.push(id);
                 }
             }
-            Action::Wait { secs, real } => return self.reduce(Action::Advance { ms: u64::from(secs) * 1000, real }),
             Action::Check { check, real } => {
                 let rows = self.session.borrow_mut().check(&check, real);
                 let outputs: Vec<String> = rows.iter().map(|r| r.got.clone()).collect();
@@ -776,7 +773,7 @@ mod tests {
                                 );
                             }
                         }
-                        Play::Wait { secs } => s = s.reduce(Action::Wait { secs, real: T0 }),
+                        Play::Wait { secs } => s = s.reduce(Action::Advance { ms: u64::from(secs) * 1000, real: T0 }),
                     }
                 }
                 let exercise = lesson.blocks.iter().find_map(|b| if let Block::Exercise(e) = b { Some(e.clone()) } else { None });

@@ -32,13 +32,15 @@ pub fn LessonsPane(props: &LessonsProps) -> Html {
         let key = (lang, props.lesson.clone());
         use_memo(key, |(lang, name)| name.as_deref().and_then(|n| lessons::find(*lang, n)))
     };
+    // Parsing the course's lessons for their titles and step counts is done once per language, not per render.
+    let course = use_memo(lang, |lang| lessons::course(*lang));
     let body = match (props.lesson.as_deref(), found.as_ref()) {
-        (None, _) => course_list(lang, &app.dispatch),
+        (None, _) => course_list(lang, &course, &app.dispatch),
         (Some(name), None) => html! {
             <>
                 { back_button(lang, &app.dispatch) }
                 <p class="empty">{ tf(lang, Msg::LessonMissing, &[("name", name)]) }</p>
-                { course_list(lang, &app.dispatch) }
+                { course_list(lang, &course, &app.dispatch) }
             </>
         },
         (Some(_), Some((lesson, fallback))) => lesson_view(lesson, *fallback, props, lang, &app.dispatch),
@@ -48,8 +50,8 @@ pub fn LessonsPane(props: &LessonsProps) -> Html {
     }
 }
 
-fn course_list(lang: Lang, dispatch: &UseReducerDispatcher<super::super::state::State>) -> Html {
-    let items = lessons::course(lang).into_iter().enumerate().map(|(i, entry)| {
+fn course_list(lang: Lang, course: &[lessons::Entry], dispatch: &UseReducerDispatcher<super::super::state::State>) -> Html {
+    let items = course.iter().enumerate().map(|(i, entry)| {
         let dispatch = dispatch.clone();
         let slug = entry.slug.clone();
         let onclick = Callback::from(move |_| dispatch.dispatch(Action::OpenLesson(Some(slug.clone()))));
@@ -101,7 +103,7 @@ fn lesson_view(
             for play in &playlist {
                 match play {
                     Play::Step { id, step } => dispatch.dispatch(Action::RunStep { id: *id, step: step.clone(), real }),
-                    Play::Wait { secs } => dispatch.dispatch(Action::Wait { secs: *secs, real }),
+                    Play::Wait { secs } => dispatch.dispatch(Action::Advance { ms: u64::from(*secs) * 1000, real }),
                 }
             }
         })
@@ -229,7 +231,7 @@ fn output_html(out: &Output, lang: Lang, dispatch: &UseReducerDispatcher<super::
     let wait = (out.wait > 0).then(|| {
         let dispatch = dispatch.clone();
         let secs = out.wait;
-        let onclick = Callback::from(move |_| dispatch.dispatch(Action::Wait { secs, real: now_ms() }));
+        let onclick = Callback::from(move |_| dispatch.dispatch(Action::Advance { ms: u64::from(secs) * 1000, real: now_ms() }));
         html! {
             <button class="wait-step" {onclick}>
                 { "⏩ " }{ t(lang, Msg::FastForward) }{ " " }{ plural(lang, Plural::Seconds, u64::from(secs), &[]) }
