@@ -178,6 +178,15 @@ impl RString {
     }
 }
 
+/// The refcount OBJECT REFCOUNT and DEBUG OBJECT report: Redis's shared integer objects carry
+/// OBJ_SHARED_REFCOUNT (INT_MAX); every other value is referenced once.
+pub fn refcount(value: &Value, sharing_allowed: bool) -> i64 {
+    match value {
+        Value::Str(s) if s.is_shared_integer(sharing_allowed) => i64::from(i32::MAX),
+        _ => 1,
+    }
+}
+
 /// A key's value with the bookkeeping Redis keeps in the object header.
 #[derive(Clone, Debug)]
 pub struct Entry {

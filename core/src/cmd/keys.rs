@@ -685,9 +685,7 @@ fn object_encoding(e: &mut Engine, c: &Ctx) -> Reply {
 fn object_refcount(e: &mut Engine, c: &Ctx) -> Reply {
     let sharing = e.config.shared_integers();
     match object_lookup(e, c) {
-        // Redis's shared integer objects carry OBJ_SHARED_REFCOUNT (INT_MAX).
-        Some(Entry { value: Value::Str(s), .. }) if s.is_shared_integer(sharing) => Reply::Integer(i32::MAX as i64),
-        Some(_) => Reply::Integer(1),
+        Some(entry) => Reply::Integer(crate::value::refcount(&entry.value, sharing)),
         None => Reply::Nil,
     }
 }

@@ -1428,10 +1428,7 @@ fn debug_object(e: &mut Engine, c: &Ctx) -> Reply {
     let lfu = e.lfu_policy();
     let now = e.now;
     let Some(entry) = e.db(c.db).keys.get(key) else { return Error::NoSuchKey.into() };
-    let refcount: i64 = match &entry.value {
-        Value::Str(s) if s.is_shared_integer(sharing) => i32::MAX as i64,
-        _ => 1,
-    };
+    let refcount = crate::value::refcount(&entry.value, sharing);
     // Redis's 24-bit `lru` field: the LRU clock in seconds, or under an LFU policy the decay minutes and counter.
     let lru = if lfu {
         (((entry.lru_ms / 60_000) & 0xffff) << 8) | u64::from(entry.lfu)
