@@ -724,6 +724,30 @@ def section_sizes():
         targets.append(("playground first load ≤ 600 KB gzipped", f"{z / 1000:.1f} KB", verdict))
     else:
         targets.append(("playground first load ≤ 600 KB gzipped", "not measured", "not measured yet"))
+    # What the page fetches later, only when needed: a lesson's file when it opens, a language's command
+    # summaries when the interface switches to it. Not in the first load, but not hidden either.
+    later = {}
+    for p in sorted(dist.glob("tutorials/*/*.md")) if dist.is_dir() else []:
+        later.setdefault(p.parent.name, {"lessons": [], "summaries": []})["lessons"].append(p)
+    for p in sorted(dist.glob("i18n/summaries.*.tsv")) if dist.is_dir() else []:
+        later.setdefault(p.name.split(".")[1], {"lessons": [], "summaries": []})["summaries"].append(p)
+    if later:
+        files = [p for parts in later.values() for group in parts.values() for p in group]
+        lines.append(f"| playground texts fetched when needed (not in the first load; by language below) | "
+                     f"tutorials/*/*.md, i18n/summaries.*.tsv ({len(files)} files) | "
+                     f"{fmt_int(sum(p.stat().st_size for p in files))} | {fmt_int(sum(gz(p) for p in files))} | — | — |")
+        order = ["en"] + sorted(k for k in later if k != "en")
+        parts = []
+        for lang in (k for k in order if k in later):
+            lessons, summaries = later[lang]["lessons"], later[lang]["summaries"]
+            text = (f"`{lang}` lessons {sum(gz(p) for p in lessons) / 1000:.1f} KB ({len(lessons)} files, "
+                    f"the largest {max((gz(p) for p in lessons), default=0) / 1000:.1f} KB)")
+            if summaries:
+                text += f" + command summaries {sum(gz(p) for p in summaries) / 1000:.1f} KB"
+            parts.append(text)
+        lines_after.append("Fetched when needed, each file gzipped alone (a lesson when it is opened, in the learner's "
+                           "language; the command summaries when the interface switches to a language other than "
+                           "English, whose summaries are in the engine's command table): " + "; ".join(parts) + ".")
     return "\n".join(lines + [""] + lines_after), targets, None
 
 

@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, serve, launchChromium } from "./support.mjs";
 
@@ -26,12 +26,14 @@ after(async () => {
   await server?.close();
 });
 
-async function open(query = "", viewport = { width: 1400, height: 900 }) {
+/** The page, loaded and ready; `setup(page)` runs before it navigates (request listeners, routes). */
+async function open(query = "", viewport = { width: 1400, height: 900 }, setup = async () => {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  await setup(page);
   await page.goto(`${server.url}/courses/redis/index.html${query}`);
   await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
   return { page, problems, close: () => context.close() };
@@ -172,6 +174,9 @@ test("an embedded playground in a course page takes its language and commands fr
   assert.equal(await frame.locator("html").getAttribute("lang"), "ru");
   assert.match(await frame.locator(".console .screen").textContent(), /SET greeting приветOK/);
   assert.equal(await frame.locator(".app").getAttribute("class"), "app embedded");
+  // The element's lesson opens in its language, fetched beside the iframe's page.
+  await frame.locator("article.lesson[data-slug='caching'] .lesson-title").waitFor();
+  assert.equal(await frame.locator(".lesson-title").textContent(), title("ru", "02-caching.md"));
   await page.screenshot({ path: join(SHOTS, "embedded-ru.png") });
   await context.close();
 });
@@ -267,6 +272,82 @@ test("?lesson= opens a lesson directly, and an unknown one says so", async () =>
   assert.match(await missing.page.textContent(".lessons-pane .empty"), /There is no lesson named nope/);
   assert.deepEqual([...problems, ...missing.problems], []);
   await missing.close();
+});
+
+/** A lesson's title as its file gives it, and a command's summary in a language, from the sources. */
+const title = (lang, file) => readFileSync(join(ROOT, "tutorials", lang, file), "utf8").split("\n")[0].replace(/^# /, "").trim();
+const summary = (lang, command) =>
+  readFileSync(join(ROOT, `web/i18n/summaries.${lang}.tsv`), "utf8").split("\n").find((l) => l.startsWith(`${command}\t`)).split("\t")[1];
+
+test("lesson texts and translated summaries are fetched when needed, by relative URLs, in the learner's language", async () => {
+  const fetched = [];
+  const { page, problems, close } = await open("?lang=en", undefined, async (p) => {
+    p.on("request", (r) => /\/(tutorials|i18n)\//.test(r.url()) && fetched.push(r.url().slice(server.url.length)));
+  });
+  // The course list draws from what the page loaded: no lesson, and no summaries in English.
+  await page.click("header .lessons-toggle");
+  const titles = await page.$$eval(".course .lesson-link .title", (els) => els.map((e) => e.textContent));
+  assert.deepEqual(titles.slice(0, 3), ["01-first-steps.md", "02-caching.md", "03-sessions.md"].map((f) => title("en", f)));
+  assert.deepEqual(fetched, []);
+  await page.click(".lesson-link[data-slug='sessions']");
+  await page.waitForSelector("article.lesson[data-slug='sessions']");
+  assert.equal(await page.textContent(".lesson-title"), title("en", "03-sessions.md"));
+  // Switching the language fetches the lesson's translation and the language's summaries.
+  await page.selectOption("header select", "ru");
+  await page.waitForFunction((t) => document.querySelector(".lesson-title")?.textContent === t, title("ru", "03-sessions.md"));
+  assert.equal(await page.$$eval(".lesson .untranslated", (els) => els.length), 0);
+  // HELP shows the English summary until the Russian one is in, never nothing.
+  const english = readFileSync(join(ROOT, "core/data/summaries.tsv"), "utf8").split("\n").find((l) => l.startsWith("get\t")).split("\t")[1];
+  const help = async () => {
+    await type(page, "HELP GET");
+    const all = await transcript(page);
+    return all.slice(all.lastIndexOf("HELP GET"));
+  };
+  let shown = await help();
+  for (let i = 0; i < 50 && !shown.includes(`описание: ${summary("ru", "get")}`); i++) {
+    assert.ok(shown.includes(`описание: ${english}`), shown);
+    await page.waitForTimeout(100);
+    shown = await help();
+  }
+  assert.ok(shown.includes(`описание: ${summary("ru", "get")}`), shown);
+  // Each file once, relative to the page's folder, its URL versioned by its content.
+  assert.deepEqual(fetched.map((u) => u.replace(/\?v=[0-9a-f]{16}$/, "")).sort(),
+    ["/courses/redis/i18n/summaries.ru.tsv", "/courses/redis/tutorials/en/03-sessions.md", "/courses/redis/tutorials/ru/03-sessions.md"]);
+  // Back to a lesson already read: nothing is fetched again.
+  await page.selectOption("header select", "en");
+  await page.waitForFunction((t) => document.querySelector(".lesson-title")?.textContent === t, title("en", "03-sessions.md"));
+  assert.equal(fetched.length, 3);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("a lesson that cannot be fetched says so in the learner's language and loads on retry", async () => {
+  let fail = true;
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  const { page, problems, close } = await open("?lang=ar&lesson=caching", undefined, async (p) => {
+    await p.route("**/tutorials/**", async (route) => {
+      if (fail) return route.abort();
+      await held;
+      return route.continue();
+    });
+  });
+  await page.waitForSelector(".lessons-pane .lesson-failed");
+  assert.match(await page.textContent(".lesson-failed"), /^تعذّر تحميل الدرس \(.+\)\.أعد المحاولة$/);
+  await page.screenshot({ path: join(SHOTS, "lesson-failed-ar.png") });
+  fail = false;
+  await page.click(".lesson-failed .retry");
+  // While the file is on its way: a translated "Loading…".
+  await page.waitForSelector(".lessons-pane .lesson-loading");
+  assert.equal(await page.textContent(".lesson-loading"), "جارٍ تحميل الدرس…");
+  release();
+  await page.waitForSelector("article.lesson[data-slug='caching']");
+  assert.equal(await page.textContent(".lesson-title"), title("ar", "02-caching.md"));
+  // The console works throughout; the one logged error is the aborted request itself.
+  await type(page, "PING");
+  assert.match(await transcript(page), /PING\nPONG$/);
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource/.test(p)), []);
+  await close();
 });
 
 test("100,000 keys: the list stays virtualized and the console keeps answering", async () => {

@@ -3,33 +3,43 @@
 //! English summaries are the command table's own (`core/data/summaries.tsv`, which COMMAND DOCS shows too);
 //! the translations live beside this crate in `i18n/summaries.{bn,ar,ru}.tsv` (`name<TAB>summary`), and the
 //! group names of all four languages in `i18n/groups.tsv` (`group<TAB>en<TAB>bn<TAB>ar<TAB>ru`, English
-//! being Redis's own name as redis-cli prints it). The files are compiled in and parsed once, on first use,
-//! into tables sorted by name. `i18n/GLOSSARY.md` fixes the words they use.
+//! being Redis's own name as redis-cli prints it). Each is parsed once, on first use, into a table sorted by
+//! name. `i18n/GLOSSARY.md` fixes the words they use.
+//!
+//! The group names are compiled in everywhere. The translated summaries are too, except in the wasm playground
+//! (cfg `fetch_texts`, set by `build.rs`): there the page fetches a language's file when the interface switches
+//! to it ([`summaries_url`]) and hands it to [`install`]; until then [`summary`] has no translation and `HELP`
+//! shows the English summary.
 
 use std::sync::OnceLock;
 
 use redlet_core::table;
 
+include!(concat!(env!("OUT_DIR"), "/summaries.rs"));
+
+#[cfg(not(fetch_texts))]
 const BN: &str = include_str!("../i18n/summaries.bn.tsv");
+#[cfg(not(fetch_texts))]
 const AR: &str = include_str!("../i18n/summaries.ar.tsv");
+#[cfg(not(fetch_texts))]
 const RU: &str = include_str!("../i18n/summaries.ru.tsv");
 const GROUPS: &str = include_str!("../i18n/groups.tsv");
 
 /// The languages of `groups.tsv`, in its column order.
 const GROUP_LANGS: [&str; 4] = ["en", "bn", "ar", "ru"];
 
-type Table = Vec<(&'static str, &'static str)>;
+type Table<'a> = Vec<(&'a str, &'a str)>;
 type GroupTable = Vec<(&'static str, [&'static str; 4])>;
 
 /// The non-comment lines of a TSV file, split at tabs.
-fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
     text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(|l| l.split('\t').collect())
 }
 
 /// `name<TAB>summary` lines, sorted by name for binary search. Malformed lines are left out (the tests
 /// reject them).
-fn parse_summaries(text: &'static str) -> Table {
-    let mut t: Table = rows(text)
+fn parse_summaries(text: &str) -> Table<'_> {
+    let mut t: Table<'_> = rows(text)
         .filter_map(|r| match r.as_slice() {
             [name, summary] => Some((*name, *summary)),
             _ => None,
@@ -37,6 +47,18 @@ fn parse_summaries(text: &'static str) -> Table {
         .collect();
     t.sort_unstable_by_key(|(name, _)| *name);
     t
+}
+
+/// A fetched summaries file, parsed; refused when no line names a command (a host's HTML error page served
+/// with status 200, a truncated body), so the English summaries stay rather than none.
+#[cfg(any(fetch_texts, test))]
+fn checked(text: &str) -> Result<Table<'_>, String> {
+    let t = parse_summaries(text);
+    if t.iter().any(|(name, _)| spec(name).is_some()) {
+        Ok(t)
+    } else {
+        Err("the file holds no command summaries".into())
+    }
 }
 
 fn parse_groups(text: &'static str) -> GroupTable {
@@ -50,17 +72,61 @@ fn parse_groups(text: &'static str) -> GroupTable {
     t
 }
 
-fn translations(lang: &str) -> Option<&'static Table> {
-    static BN_TABLE: OnceLock<Table> = OnceLock::new();
-    static AR_TABLE: OnceLock<Table> = OnceLock::new();
-    static RU_TABLE: OnceLock<Table> = OnceLock::new();
-    let (cell, text) = match lang {
-        "bn" => (&BN_TABLE, BN),
-        "ar" => (&AR_TABLE, AR),
-        "ru" => (&RU_TABLE, RU),
+/// The table a translated language's summaries are kept in, once read.
+fn cell(lang: &str) -> Option<&'static OnceLock<Table<'static>>> {
+    static BN_TABLE: OnceLock<Table<'static>> = OnceLock::new();
+    static AR_TABLE: OnceLock<Table<'static>> = OnceLock::new();
+    static RU_TABLE: OnceLock<Table<'static>> = OnceLock::new();
+    match lang {
+        "bn" => Some(&BN_TABLE),
+        "ar" => Some(&AR_TABLE),
+        "ru" => Some(&RU_TABLE),
+        _ => None,
+    }
+}
+
+#[cfg(not(fetch_texts))]
+fn translations(lang: &str) -> Option<&'static Table<'static>> {
+    let text = match lang {
+        "bn" => BN,
+        "ar" => AR,
+        "ru" => RU,
         _ => return None,
     };
-    Some(cell.get_or_init(|| parse_summaries(text)))
+    Some(cell(lang)?.get_or_init(|| parse_summaries(text)))
+}
+
+#[cfg(fetch_texts)]
+fn translations(lang: &str) -> Option<&'static Table<'static>> {
+    cell(lang)?.get()
+}
+
+/// Whether `lang`'s own summaries are in: English always (the command table's), a translation once compiled
+/// in or [`install`]ed.
+pub fn has_summaries(lang: &str) -> bool {
+    lang == "en" || translations(lang).is_some()
+}
+
+/// Where the built site has a translation's summaries, relative to the page (trunk copies the files into
+/// `dist/i18n/`): `i18n/summaries.ru.tsv?v=…`, the version changing with the content. `None` for English
+/// and unknown languages.
+pub fn summaries_url(lang: &str) -> Option<String> {
+    let (_, version) = SUMMARY_VERSIONS.iter().find(|(l, _)| *l == lang)?;
+    Some(format!("i18n/summaries.{lang}.tsv?v={version}"))
+}
+
+/// Takes a translation's summaries as the page fetched them (`summaries_url`). The text is kept for the
+/// page's life (leaked, once per language: the table points into it); a second copy is dropped.
+#[cfg(fetch_texts)]
+pub fn install(lang: &str, text: String) -> Result<(), String> {
+    let Some(cell) = cell(lang) else { return Err(format!("no summaries for {lang}")) };
+    if cell.get().is_some() {
+        return Ok(());
+    }
+    checked(&text)?;
+    let text: &'static str = Box::leak(text.into_boxed_str());
+    let _ = cell.set(parse_summaries(text));
+    Ok(())
 }
 
 fn groups() -> &'static GroupTable {
@@ -226,6 +292,26 @@ mod tests {
         assert_eq!(group_name("ar", "list"), Some("القوائم"));
         assert_eq!(group_name("ru", "nosuch"), None);
         assert_eq!(group_name("fr", "list"), None);
+    }
+
+    #[test]
+    fn fetched_files_are_found_by_versioned_relative_urls_and_checked() {
+        for (lang, text) in FILES {
+            let url = summaries_url(lang).expect("a translation");
+            let version = url.rsplit_once("?v=").map(|(path, v)| (path.to_string(), v.len()));
+            assert_eq!(version, Some((format!("i18n/summaries.{lang}.tsv"), 16)));
+            assert_eq!(checked(text).map(|t| t.len()), Ok(parse_summaries(text).len()));
+            assert!(has_summaries(lang));
+        }
+        assert_eq!(summaries_url("en"), None);
+        assert_eq!(summaries_url("fr"), None);
+        assert!(has_summaries("en") && !has_summaries("fr"));
+        assert_ne!(summaries_url("bn"), summaries_url("ru"));
+        // What a host may answer instead of the file.
+        assert!(checked("<!doctype html><html><body>Not found</body></html>").is_err());
+        assert!(checked("").is_err());
+        assert!(checked("nosuch\tsummary\n").is_err());
+        assert_eq!(checked("# comment\nget\tчитает\nnosuch\tx\n").map(|t| t.len()), Ok(2));
     }
 
     fn lookup_en(name: &str) -> Option<&'static str> {

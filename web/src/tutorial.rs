@@ -1,5 +1,6 @@
-//! Lessons: the Markdown files under `tutorials/<lang>/`, embedded and parsed into blocks the playground draws
-//! and the tests run.
+//! Lessons: the Markdown files under `tutorials/<lang>/`, listed at build time ([`index`]: titles and step
+//! counts) and parsed into blocks the playground draws and the tests run. The texts are compiled in, except in
+//! the wasm playground, which fetches each when it is opened ([`LessonFile::text`], [`LessonFile::url`]).
 //!
 //! Plain Rust with no JavaScript types, so the tests use it natively. `tutorials/README.md` is the format's
 //! reference for authors and translators; in short:
@@ -30,25 +31,68 @@ include!(concat!(env!("OUT_DIR"), "/tutorials.rs"));
 /// The languages lessons are written in, English (the source) first.
 pub const LANGUAGES: &[&str] = &["en", "bn", "ar", "ru"];
 
+/// A lesson file as `web/build.rs` found it: what the course list shows, and where to read the lesson.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LessonFile {
+    pub lang: &'static str,
+    /// `02-caching.md`
+    pub file: &'static str,
+    /// The `# Title` line's text (may hold inline markup).
+    pub title: &'static str,
+    /// Runnable steps, not counting the exercise's solution and check.
+    pub steps: usize,
+    /// A hash of the text, in the URL the page fetches it by ([`LessonFile::url`]).
+    pub version: &'static str,
+    /// The Markdown source, compiled in everywhere but the wasm playground (cfg `fetch_texts`), which fetches
+    /// it from the built site when the lesson opens: the lessons are most of the page's text, and most visits
+    /// never open one.
+    pub text: Option<&'static str>,
+}
+
+impl LessonFile {
+    pub fn slug(&self) -> String {
+        slug_of(self.file)
+    }
+
+    /// Where the built site has the file, relative to the page (trunk copies `tutorials/` into `dist/`):
+    /// `tutorials/ru/02-caching.md?v=…`. A relative URL works from any host and sub-path and inside the embed's
+    /// iframe; the version makes a changed lesson a new URL, so no cache serves the old text.
+    pub fn url(&self) -> String {
+        format!("tutorials/{}/{}?v={}", self.lang, self.file, self.version)
+    }
+}
+
+/// Every lesson file, sorted by language and file name, without reading any text.
+pub fn index() -> &'static [LessonFile] {
+    INDEX
+}
+
+/// The file of a lesson by language and slug (`first-steps`).
+pub fn file(lang: &str, slug: &str) -> Option<&'static LessonFile> {
+    INDEX.iter().find(|f| f.lang == lang && slug_of(f.file) == slug)
+}
+
+/// The slugs of one language's lessons in course order.
+pub fn slugs(lang: &str) -> Vec<String> {
+    INDEX.iter().filter(|f| f.lang == lang).map(LessonFile::slug).collect()
+}
+
 /// Every lesson file as `(language, file name, Markdown source)`, sorted by language and file name.
-/// Generated from the `tutorials/` directory at build time (`web/build.rs`).
+#[cfg(not(fetch_texts))]
 pub fn all() -> Vec<(&'static str, &'static str, &'static str)> {
-    SOURCES.to_vec()
+    INDEX.iter().filter_map(|f| Some((f.lang, f.file, f.text?))).collect()
 }
 
 /// The lessons of one language in course order: `(slug, parsed lesson)`.
+#[cfg(not(fetch_texts))]
 pub fn lessons(lang: &str) -> Vec<(String, Result<Lesson, ParseError>)> {
-    SOURCES.iter().filter(|(l, _, _)| *l == lang).map(|(_, file, src)| (slug_of(file), parse(&slug_of(file), src))).collect()
-}
-
-/// The slugs of one language's lessons in course order, without parsing them.
-pub fn slugs(lang: &str) -> Vec<String> {
-    SOURCES.iter().filter(|(l, _, _)| *l == lang).map(|(_, file, _)| slug_of(file)).collect()
+    all().into_iter().filter(|(l, _, _)| *l == lang).map(|(_, file, src)| (slug_of(file), parse(&slug_of(file), src))).collect()
 }
 
 /// One lesson by language and slug (`first-steps`), `None` when there is no such file.
+#[cfg(not(fetch_texts))]
 pub fn load(lang: &str, slug: &str) -> Option<Result<Lesson, ParseError>> {
-    SOURCES.iter().find(|(l, file, _)| *l == lang && slug_of(file) == slug).map(|(_, _, src)| parse(slug, src))
+    file(lang, slug).and_then(|f| f.text).map(|src| parse(slug, src))
 }
 
 /// A lesson's slug from its file name: `01-first-steps.md` → `first-steps` (the number only orders the course).
@@ -61,7 +105,7 @@ pub fn slug_of(file: &str) -> String {
 }
 
 /// A parsed lesson.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lesson {
     pub slug: String,
     /// The `# Title` line's text (may hold inline markup).
@@ -69,7 +113,7 @@ pub struct Lesson {
     pub blocks: Vec<Block>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Block {
     /// `##` is level 2, down to `######` (the title, level 1, is [`Lesson::title`]).
     Heading { level: u8, text: String },
@@ -87,7 +131,7 @@ pub enum Block {
 }
 
 /// Commands one console runs, in order, with the output each prints.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// The console (simulated client) that runs the lines, from 1.
     pub client: usize,
@@ -103,7 +147,7 @@ pub struct Step {
 }
 
 /// One command of a step and the output redis-cli prints for it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepLine {
     /// As written: `127.0.0.1:6379> `, `127.0.0.1:6379[1]> `, `127.0.0.1:6379(TX)> `.
     pub prompt: String,
@@ -124,7 +168,7 @@ impl StepLine {
 }
 
 /// What a console prints later for its last command (a blocked command served, a message published to it).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Output {
     pub client: usize,
     /// Seconds that pass before it is printed (a blocking command's timeout).
@@ -135,7 +179,7 @@ pub struct Output {
 }
 
 /// A task the playground checks against the engine's state.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exercise {
     /// The task, in prose (headings, paragraphs, lists, code).
     pub task: Vec<Block>,
@@ -871,6 +915,22 @@ mod tests {
         let first = load("en", "first-steps").and_then(Result::ok).map(|l| l.title);
         assert_eq!(first.as_deref(), Some("First steps"));
         assert!(load("en", "no-such-lesson").is_none());
+    }
+
+    /// The index build.rs writes (what the course list shows without a lesson's text) is what parsing says.
+    #[test]
+    fn the_index_agrees_with_the_parsed_lessons() {
+        assert_eq!(index().len(), 6 * LANGUAGES.len());
+        for f in index() {
+            let lesson = parse(&f.slug(), f.text.expect("compiled in")).expect("parses");
+            let steps = lesson.blocks.iter().filter(|b| matches!(b, Block::Step(_))).count();
+            assert_eq!((f.title, f.steps), (lesson.title.as_str(), steps), "{}/{}", f.lang, f.file);
+            assert_eq!(file(f.lang, &f.slug()), Some(f));
+        }
+        let caching = file("ru", "caching").expect("ru caching");
+        assert_eq!(caching.url(), format!("tutorials/ru/02-caching.md?v={}", caching.version));
+        assert_eq!(caching.version.len(), 16);
+        assert_ne!(caching.version, file("en", "caching").map_or("", |f| f.version));
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! The playground's contact with the browser: mounting, the page clock, localStorage, the clipboard.
+//! The playground's contact with the browser: mounting, the page clock, localStorage, the clipboard, fetching
+//! the texts the page reads when needed (lessons, translated command summaries).
 //! Everything that can fail here (storage in private mode, a missing element) degrades quietly: the page keeps
 //! working without it. The data kept across reloads is `storage`'s (IndexedDB); it is read before mounting.
 
 use gloo::storage::{LocalStorage, Storage};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use yew::Renderer;
 
 use super::components::app::{App, AppProps};
@@ -12,6 +14,7 @@ use super::persist::{self, Persistence};
 use super::session::Session;
 use super::state::SessionRef;
 use super::{storage, url};
+use crate::help_texts;
 
 const HISTORY_KEY: &str = "redlet.history";
 const LANG_KEY: &str = "redlet.lang";
@@ -99,4 +102,36 @@ pub fn copy_text(text: &str) {
 /// The element behind an event, as the type the handler expects.
 pub fn target<T: JsCast>(e: &web_sys::Event) -> Option<T> {
     e.target().and_then(|t| t.dyn_into::<T>().ok())
+}
+
+/// A text file of the built site, by a URL relative to the page; the error says why there is none (offline, a
+/// blocked request, an HTTP status other than 2xx).
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let describe = |e: JsValue| {
+        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| "network error".into())
+    };
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(describe)?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_string())?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
+    text.as_string().ok_or_else(|| "not text".into())
+}
+
+/// Fetches the interface language's command summaries for `HELP`, unless they are in. Until they arrive (and if
+/// they never do) `HELP` shows the English summaries; a later switch to the language tries again.
+pub fn fetch_summaries(lang: Lang) {
+    let code = lang.code();
+    let Some(url) = help_texts::summaries_url(code).filter(|_| !help_texts::has_summaries(code)) else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let installed = match fetch_text(&url).await {
+            Ok(text) => help_texts::install(code, text),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = installed {
+            web_sys::console::warn_1(&format!("{url}: {e}; HELP shows the English summaries").into());
+        }
+    });
 }

@@ -3,10 +3,11 @@
 //!
 //! Pure parts, tested natively: `session` (the engine, console clients and the virtual clock), `state` (the
 //! reducer), `help` (HELP, hints, completion from the command table), `i18n` (every interface string),
-//! `lessons` (the course, a lesson's playlist and progress), `url` (the embedding parameters), `viz` (what
-//! changed in a key between two looks), `persist` (what the page keeps across reloads, and when it saves).
+//! `lessons` (the course, the lesson texts fetched so far, a lesson's playlist and progress), `url` (the
+//! embedding parameters), `viz` (what changed in a key between two looks), `persist` (what the page keeps
+//! across reloads, and when it saves).
 //! Browser parts: `components/` (one component per file), `browser` (mounting, localStorage, clock,
-//! clipboard) and `storage` (IndexedDB, downloads, files).
+//! clipboard, fetching lesson texts and summaries) and `storage` (IndexedDB, downloads, files).
 
 pub mod help;
 pub mod i18n;

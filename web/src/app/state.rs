@@ -11,9 +11,9 @@ use std::rc::Rc;
 use redlet_core::ClientId;
 
 use super::i18n::Lang;
-use super::lessons::Progress;
+use super::lessons::{Library, Progress};
 use super::session::{Out, Session};
-use crate::tutorial::{self, Step};
+use crate::tutorial::{self, LessonFile, Step};
 use crate::introspect::{self, KeyInfo};
 
 /// Lines a console keeps; older ones scroll away, as a terminal's do.
@@ -124,6 +124,8 @@ pub struct State {
     /// The open lesson's slug (none: the pane lists the course).
     pub lesson: Option<String>,
     pub progress: Progress,
+    /// The lesson texts fetched so far (the page reads them from the built site when a lesson opens).
+    pub library: Rc<Library>,
     /// The compact layout for iframes (`?embed=1`).
     pub embed: bool,
     pub notice: Option<String>,
@@ -141,6 +143,7 @@ impl PartialEq for State {
             && self.lessons_open == other.lessons_open
             && self.lesson == other.lesson
             && self.progress == other.progress
+            && self.library == other.library
             && self.active == other.active
             && self.db == other.db
             && self.notice == other.notice
@@ -180,6 +183,12 @@ pub enum Action {
     ShowHint,
     ShowSolution,
     DismissNotice,
+    /// The page started fetching a lesson's text.
+    LessonRequested(&'static LessonFile),
+    /// A lesson's text arrived, or why it did not.
+    LessonFetched { file: &'static LessonFile, text: Result<String, String> },
+    /// The learner asks again for a lesson that failed to load.
+    RetryLesson(&'static LessonFile),
 }
 
 impl State {
@@ -210,6 +219,7 @@ impl State {
             lessons_open: false,
             lesson: None,
             progress: Progress::default(),
+            library: Rc::new(Library::default()),
             embed: false,
             notice: None,
         };
@@ -558,6 +568,9 @@ impl State {
             Action::ShowHint => self.progress.hints += 1,
             Action::ShowSolution => self.progress.solution_shown = true,
             Action::DismissNotice => {}
+            Action::LessonRequested(file) => Rc::make_mut(&mut self.library).requested(file),
+            Action::LessonFetched { file, text } => Rc::make_mut(&mut self.library).arrived(file, text),
+            Action::RetryLesson(file) => Rc::make_mut(&mut self.library).retry(file),
         }
         self
     }
@@ -790,6 +803,29 @@ mod tests {
                 assert_eq!(s.session.borrow().engine.clients.len(), s.consoles.len());
             }
         }
+    }
+
+    /// The page's side of a lesson opened in the browser: asked for, failed, retried, arrived; the progress
+    /// and the consoles are not touched by any of it.
+    #[test]
+    fn a_lesson_text_is_fetched_failed_retried_and_kept() {
+        use crate::app::lessons::{self, Fetch};
+        let (file, fallback) = lessons::source(Lang::Ar, "leaderboards").expect("ar leaderboards");
+        assert!(!fallback);
+        let s = run(state().reduce(Action::OpenLesson(Some("leaderboards".into()))), 0, "SET k v");
+        let s = s.reduce(Action::ShowHint).reduce(Action::LessonRequested(file));
+        assert_eq!(s.library.get(file), Some(&Fetch::Loading));
+        let s = s.reduce(Action::LessonFetched { file, text: Err("HTTP 503".into()) });
+        assert_eq!(s.library.get(file), Some(&Fetch::Failed("HTTP 503".into())));
+        let before = s.clone();
+        let s = s.reduce(Action::RetryLesson(file));
+        assert_eq!(s.library.get(file), None);
+        assert!(s != before, "a retry redraws the pane");
+        let text = file.text.expect("compiled in natively").to_string();
+        let s = s.reduce(Action::LessonRequested(file)).reduce(Action::LessonFetched { file, text: Ok(text) });
+        let Some(Fetch::Ready(lesson)) = s.library.get(file) else { panic!("{:?}", s.library.get(file)) };
+        assert_eq!(lesson.title, file.title);
+        assert_eq!((s.lesson.as_deref(), s.progress.hints, s.keys.len()), (Some("leaderboards"), 1, 1));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
-use super::super::browser::{mark_ready, now_ms, save_history, save_lang, set_document_language};
+use super::super::browser::{fetch_summaries, mark_ready, now_ms, save_history, save_lang, set_document_language};
 use super::super::i18n::{t, Lang, Msg};
 use super::super::persist::Persistence;
 use super::super::state::{Action, SessionRef, State};
@@ -69,6 +69,8 @@ pub fn App(props: &AppProps) -> Html {
     use_effect_with(state.lang, |lang| {
         set_document_language(*lang);
         save_lang(*lang);
+        // HELP's summaries in the new language, fetched now rather than with the page.
+        fetch_summaries(*lang);
     });
 
     use_effect_with(state.history.clone(), |history| save_history(history));
@@ -108,7 +110,7 @@ pub fn App(props: &AppProps) -> Html {
                 }
                 <main class={main_class}>
                     if state.lessons_open {
-                        <LessonsPane lesson={state.lesson.clone()} progress={state.progress.clone()} {has_data} />
+                        <LessonsPane lesson={state.lesson.clone()} progress={state.progress.clone()} library={state.library.clone()} {has_data} />
                     }
                     <section class="consoles" aria-label={t(lang, Msg::ClientN).replace("{n}", "")}>
                         <div class="console-grid">{ for consoles }</div>

@@ -4,14 +4,18 @@
 //!
 //! Prose follows the interface's direction (Arabic right to left); steps, code and inline code are set
 //! `dir="ltr"`, as commands are typed.
+//!
+//! The list draws from the built-in index; a lesson's text is fetched when it opens (in the learner's language,
+//! the English file standing in for a missing translation): "Loading…" until it arrives, a notice with a retry
+//! if it does not.
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::super::browser::now_ms;
+use super::super::browser::{fetch_text, now_ms};
 use super::super::i18n::{plural, t, tf, Lang, Msg, Plural};
-use super::super::lessons::{self, Play, Progress, SOLUTION};
+use super::super::lessons::{self, Fetch, Library, Play, Progress, SOLUTION};
 use super::super::state::Action;
 use super::use_app;
 use crate::tutorial::{self, Block, Exercise, Inline, Output, Step};
@@ -20,6 +24,7 @@ use crate::tutorial::{self, Block, Exercise, Inline, Output, Step};
 pub struct LessonsProps {
     pub lesson: Option<String>,
     pub progress: Progress,
+    pub library: Rc<Library>,
     /// Keys in the engine (any database): a lesson expects an empty one.
     pub has_data: bool,
 }
@@ -28,22 +33,55 @@ pub struct LessonsProps {
 pub fn LessonsPane(props: &LessonsProps) -> Html {
     let app = use_app();
     let lang = app.lang;
-    let found = {
-        let key = (lang, props.lesson.clone());
-        use_memo(key, |(lang, name)| name.as_deref().and_then(|n| lessons::find(*lang, n)))
-    };
-    // Parsing the course's lessons for their titles and step counts is done once per language, not per render.
+    let source = props.lesson.as_deref().and_then(|name| lessons::source(lang, name));
+    let fetched = source.and_then(|(file, _)| props.library.get(file));
+    // A lesson file not asked for yet (or forgotten for a retry) is fetched once, whoever opened it: the list, a
+    // `?lesson=` URL, Previous/Next, a language switch.
+    {
+        let dispatch = app.dispatch.clone();
+        let wanted = source.filter(|_| fetched.is_none()).map(|(file, _)| file);
+        use_effect_with(wanted, move |wanted| {
+            if let Some(file) = *wanted {
+                dispatch.dispatch(Action::LessonRequested(file));
+                wasm_bindgen_futures::spawn_local(async move {
+                    let text = fetch_text(&file.url()).await;
+                    dispatch.dispatch(Action::LessonFetched { file, text });
+                });
+            }
+        });
+    }
     let course = use_memo(lang, |lang| lessons::course(*lang));
-    let body = match (props.lesson.as_deref(), found.as_ref()) {
-        (None, _) => course_list(lang, &course, &app.dispatch),
-        (Some(name), None) => html! {
+    let body = match (props.lesson.as_deref(), source, fetched) {
+        (None, _, _) => course_list(lang, &course, &app.dispatch),
+        (Some(name), None, _) => html! {
             <>
                 { back_button(lang, &app.dispatch) }
                 <p class="empty">{ tf(lang, Msg::LessonMissing, &[("name", name)]) }</p>
                 { course_list(lang, &course, &app.dispatch) }
             </>
         },
-        (Some(_), Some((lesson, fallback))) => lesson_view(lesson, *fallback, props, lang, &app.dispatch),
+        (Some(_), Some((_, fallback)), Some(Fetch::Ready(lesson))) => lesson_view(lesson, fallback, props, lang, &app.dispatch),
+        (Some(_), Some((file, _)), Some(Fetch::Failed(why))) => {
+            let dispatch = app.dispatch.clone();
+            let onclick = Callback::from(move |_| dispatch.dispatch(Action::RetryLesson(file)));
+            html! {
+                <>
+                    { back_button(lang, &app.dispatch) }
+                    <div class="note lesson-failed" role="alert" data-slug={file.slug()}>
+                        <span>{ tf(lang, Msg::LessonFailed, &[("error", why)]) }</span>
+                        <button class="retry" {onclick}>{ t(lang, Msg::Retry) }</button>
+                    </div>
+                </>
+            }
+        }
+        (Some(_), Some((file, _)), _) => html! {
+            <>
+                { back_button(lang, &app.dispatch) }
+                <p class="lesson-loading" role="status" data-slug={file.slug()}>
+                    <span class="spinner" aria-hidden="true"></span>{ t(lang, Msg::LessonLoading) }
+                </p>
+            </>
+        },
     };
     html! {
         <aside class="lessons-pane lessons" aria-label={t(lang, Msg::Lessons)}>{ body }</aside>
