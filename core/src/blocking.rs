@@ -69,8 +69,9 @@ pub struct Blocking {
 }
 
 impl Blocking {
+    #[inline]
     pub fn is_blocked(&self, client: ClientId) -> bool {
-        self.waiters.contains_key(&client)
+        !self.waiters.is_empty() && self.waiters.contains_key(&client)
     }
 
     /// How many clients are blocked (INFO's `blocked_clients`).
@@ -222,11 +223,16 @@ pub fn unblock(e: &mut Engine, client: ClientId) -> Option<Waiter> {
 
 /// Serves the clients blocked on keys that became ready, round after round until no key is ready
 /// (Redis's handleClientsBlockedOnKeys, which runs after every command).
+#[inline]
 pub fn handle_clients_blocked_on_keys(e: &mut Engine) {
-    // Keys are only queued while someone waits for them: nothing to do for the common case of no waiters.
-    if e.blocking.is_empty() {
-        return;
+    // Keys are only queued while someone waits for them: nothing to do for the common case of no waiters
+    // (one test, inlined into every command).
+    if !e.blocking.is_empty() {
+        serve_ready_keys(e);
     }
+}
+
+fn serve_ready_keys(e: &mut Engine) {
     loop {
         let round: Vec<(usize, Vec<u8>)> = e
             .dbs
@@ -277,7 +283,15 @@ fn serve_key(e: &mut Engine, dbi: usize, key: &[u8]) {
 
 /// Answers with a null array, and unblocks, every waiter whose deadline is before the engine's clock
 /// (Redis's handleBlockedClientsTimeout).
+#[inline]
 pub fn handle_timeouts(e: &mut Engine) {
+    // Inlined into every command: the common case, nobody waiting with a deadline, is one test.
+    if !e.blocking.timeouts.is_empty() {
+        answer_timeouts(e);
+    }
+}
+
+fn answer_timeouts(e: &mut Engine) {
     let now = e.now;
     while let Some(&(deadline, client)) = e.blocking.timeouts.first() {
         if deadline >= now {

@@ -170,6 +170,12 @@ impl<V> Dict<V> {
         self.entries.get(i).map(|e| (e.key.as_bytes(), &e.value))
     }
 
+    /// The slot of `key` in the slab, where `get_at_mut` finds it again without hashing (see
+    /// `get_mut_with_slot` for how long a slot stays the entry's).
+    pub fn slot_of(&self, key: &[u8]) -> Option<u32> {
+        self.index_of(key).map(|i| i as u32)
+    }
+
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.index_of(key).is_some()
     }

@@ -159,9 +159,68 @@ pub struct Engine {
     /// The databases where the running command noted keys changed in place (`Db::entry_for_change`), to
     /// charge them again when it ends; see `crate::evict`.
     pub(crate) changed_dbs: Vec<usize>,
+    /// Set once a client has turned its replies off or skipped one (CLIENT REPLY OFF|SKIP, a repeated MONITOR):
+    /// from then on every reply goes through `cmd::connection::filter_reply`, which looks its client up. Until
+    /// then no command pays for that lookup.
+    pub(crate) reply_modes: bool,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
-    handlers: hashbrown::HashMap<&'static str, (&'static CommandSpec, Handler)>,
+    handlers: Handlers,
+}
+
+/// The implemented commands by full name (`get`, `client|list`): an open-addressing table of indexes into
+/// `entries`, hashed with FNV-1a. Every command starts with a lookup here, and a general-purpose map spends
+/// more on hashing a four-byte name than this whole search (BENCHMARKS.md, the server profile).
+struct Handlers {
+    /// Index + 1 into `entries`, 0 for an empty slot; a power-of-two count at least four times the entries.
+    slots: Vec<u16>,
+    entries: Vec<(&'static CommandSpec, Handler)>,
+}
+
+impl Handlers {
+    fn new(all: impl Iterator<Item = (&'static CommandSpec, Handler)>) -> Handlers {
+        let entries: Vec<_> = all.collect();
+        let size = (entries.len() * 4).next_power_of_two().max(16);
+        let mut table = Handlers { slots: alloc::vec![0; size], entries: Vec::new() };
+        for (spec, handler) in entries {
+            if table.get(spec.name.as_bytes()).is_some() {
+                continue;
+            }
+            let mut i = Self::hash(spec.name.as_bytes()) & (size - 1);
+            while table.slots.get(i).is_some_and(|&s| s != 0) {
+                i = (i + 1) & (size - 1);
+            }
+            table.entries.push((spec, handler));
+            if let Some(slot) = table.slots.get_mut(i) {
+                *slot = table.entries.len() as u16;
+            }
+        }
+        table
+    }
+
+    fn hash(name: &[u8]) -> usize {
+        name.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193)) as usize
+    }
+
+    /// The command whose full name is `name` (lower case).
+    #[inline]
+    fn get(&self, name: &[u8]) -> Option<&(&'static CommandSpec, Handler)> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = Self::hash(name) & mask;
+        // The table is at most a quarter full, so a probe ends at an empty slot within a few steps.
+        loop {
+            let slot = *self.slots.get(i)?;
+            let entry = self.entries.get(usize::from(slot).checked_sub(1)?)?;
+            if entry.0.name.as_bytes() == name {
+                return Some(entry);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name.as_bytes()).is_some()
+    }
 }
 
 /// How many random volatile keys active expiry looks at per database and round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
@@ -175,12 +234,8 @@ impl Engine {
     pub fn new(config: Config) -> Engine {
         let mut rng = Rng::new(config.seed);
         let dbs = (0..config.databases.max(1)).map(|_| Db::new(rng.next_u64())).collect();
-        let mut handlers = hashbrown::HashMap::new();
-        for &(name, handler) in cmd::all_handlers() {
-            if let Some(spec) = find_spec(name) {
-                handlers.insert(spec.name, (spec, handler));
-            }
-        }
+        let handlers =
+            Handlers::new(cmd::all_handlers().filter_map(|&(name, handler)| Some((find_spec(name)?, handler))));
         let acl = Acl::new(&config.requirepass);
         Engine {
             acl,
@@ -206,6 +261,7 @@ impl Engine {
             peak_memory: 0,
             eviction: crate::evict::Eviction::default(),
             changed_dbs: Vec::new(),
+            reply_modes: false,
             next_client_id: 1,
             pushes: VecDeque::new(),
             handlers,
@@ -280,6 +336,7 @@ impl Engine {
     }
 
     /// Whether the client waits in a blocking command (BLPOP...); its reply will come through the pushes.
+    #[inline]
     pub fn is_blocked(&self, id: ClientId) -> bool {
         self.blocking.is_blocked(id) || self.pause.is_postponed(id)
     }
@@ -298,7 +355,7 @@ impl Engine {
     pub fn execute(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
         let reply = self.execute_command(client, argv, now);
         // CLIENT REPLY OFF/SKIP drop the reply; a CLIENT UNPAUSE or a pause run out releases postponed commands.
-        let reply = crate::cmd::connection::filter_reply(self, client, reply);
+        let reply = if self.reply_modes { crate::cmd::connection::filter_reply(self, client, reply) } else { reply };
         crate::pause::resume_if_over(self);
         reply
     }
@@ -306,9 +363,10 @@ impl Engine {
     fn execute_command(&mut self, client: ClientId, argv: &[&[u8]], now: u64) -> Option<Reply> {
         let name = argv.first()?;
         self.advance_clock(now);
-        if !self.clients.contains_key(&client) {
+        // What the checks below need of the client, read once (each lookup is a search of the client table).
+        let Some(&Client { authenticated, resp, .. }) = self.clients.get(&client) else {
             return Some(Reply::Error(Error::other("ERR unknown client")));
-        }
+        };
         if self.is_blocked(client) {
             return Some(Reply::Error(Error::other("ERR client is blocked")));
         }
@@ -337,7 +395,7 @@ impl Engine {
         // With a password set, only `no_auth` commands (AUTH, HELLO, QUIT, ...) run before AUTH; the command's
         // existence and arity were checked first, as in Redis's processCommand. A refusal here and below is
         // Redis's rejectCommand: a rejected call, a transaction flagged, an EXEC answering EXECABORT.
-        if !spec.has(crate::table::Flag::NoAuth) && self.auth_required(client) {
+        if !spec.has(crate::table::Flag::NoAuth) && !self.acl.default_open && !authenticated {
             self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
             let reply = multi::refused(self, client, argv, Error::NoAuth);
             self.stats.count_error(&reply);
@@ -372,7 +430,7 @@ impl Engine {
         }
         // A RESP2 client in pub/sub mode runs only the (un)subscribe commands, PING, QUIT and RESET; the refusal
         // counts as a rejected call, as Redis's rejectCommand does.
-        if let Err(e) = pubsub::check_subscribed_context(self, client, spec.name) {
+        if let Err(e) = pubsub::check_subscribed_context(self, client, resp, spec.name) {
             self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
             let reply = multi::refused(self, client, argv, e);
             self.stats.count_error(&reply);
@@ -454,13 +512,17 @@ impl Engine {
     fn resolve(&self, argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), Error> {
         let name = argv.first().copied().unwrap_or(b"");
         let mut buf = [0u8; 32];
-        let lower = lower_name(name, &mut buf).ok_or_else(|| Error::unknown_command(argv))?;
         // Fast path for the common case, an implemented command without subcommands: the handler table is
         // keyed by full name, which for such a command is its lower-case name. It spares the binary search of
         // the command table on every call (BENCHMARKS.md, server profile). A name with `|` never takes it,
         // so `object|encoding` typed as a command stays unknown.
-        if !lower.contains('|') {
-            if let Some(&(spec, handler)) = self.handlers.get(lower) {
+        if let Some(out) = buf.get_mut(..name.len()) {
+            let mut plain = true;
+            for (o, &c) in out.iter_mut().zip(name) {
+                plain &= c != b'|';
+                *o = c.to_ascii_lowercase();
+            }
+            if let Some(&(spec, handler)) = self.handlers.get(out).filter(|_| plain) {
                 if spec.subcommands.is_empty() {
                     if !spec.arity_ok(argv.len()) {
                         return Err(Error::WrongArity(spec.name.into()));
@@ -469,6 +531,7 @@ impl Engine {
                 }
             }
         }
+        let lower = lower_name(name, &mut buf).ok_or_else(|| Error::unknown_command(argv))?;
         let top = table::lookup(lower).ok_or_else(|| Error::unknown_command(argv))?;
         let spec = if top.subcommands.is_empty() {
             top
@@ -497,7 +560,7 @@ impl Engine {
         if !self.handlers.contains_key(spec.name) && spec.subcommands.iter().any(|s| self.handlers.contains_key(s.name)) {
             return Err(Error::WrongArity(spec.name.into()));
         }
-        let &(spec, handler) = self.handlers.get(spec.name).ok_or_else(|| {
+        let &(spec, handler) = self.handlers.get(spec.name.as_bytes()).ok_or_else(|| {
             if spec.name.contains('|') {
                 Error::UnknownSubcommand {
                     sub: crate::error::lossy(argv.get(1).copied().unwrap_or(b""), 128),
@@ -656,22 +719,18 @@ impl Engine {
     pub fn lookup_read(&mut self, dbi: usize, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(dbi, key);
         let now = self.now;
-        if !self.db(dbi).keys.contains_key(key) {
+        // One hashed lookup serves the hit counter and the access time: its slot finds the entry again.
+        let Some(slot) = self.db(dbi).keys.slot_of(key) else {
             self.stats.keyspace_misses += 1;
             notify::notify(self, notify::KEY_MISS, "keymiss", key, dbi);
             return None;
-        }
+        };
         let lfu = self.lfu_policy().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time));
-        // One lookup serves the hit counter and the access time.
         let Engine { dbs, stats, rng, .. } = self;
-        match dbs.get_mut(dbi).and_then(|db| db.keys.get_mut(key)) {
-            Some(entry) => {
-                stats.keyspace_hits += 1;
-                entry.touch(now, lfu, rng);
-                Some(entry)
-            }
-            None => None,
-        }
+        let (_, entry) = dbs.get_mut(dbi)?.keys.get_at_mut(slot)?;
+        stats.keyspace_hits += 1;
+        entry.touch(now, lfu, rng);
+        Some(entry)
     }
 
     /// Looks a key up for writing: expires it if due; no hit/miss statistics. The key is noted so that its

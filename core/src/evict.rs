@@ -167,6 +167,7 @@ impl Engine {
     }
 
     /// Charges the keys that commands changed in place (see the module documentation).
+    #[inline]
     pub(crate) fn settle_memory(&mut self) {
         while let Some(dbi) = self.changed_dbs.pop() {
             if let Some(db) = self.dbs.get_mut(dbi) {

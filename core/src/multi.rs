@@ -191,7 +191,16 @@ pub fn refused(e: &mut Engine, client: ClientId, argv: &[&[u8]], err: Error) -> 
 
 /// Inside MULTI, queues a command that passed the table's checks and answers `+QUEUED`; `None` when the
 /// command runs now (no transaction, EXEC running the queue, or a command acting on the transaction).
+#[inline]
 pub fn queue(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, handler: Handler, argv: &[&[u8]]) -> Option<Reply> {
+    // Inlined into every command: with no transaction open anywhere this is one test.
+    if e.multi.transactions.is_empty() {
+        return None;
+    }
+    queue_in_transaction(e, client, spec, handler, argv)
+}
+
+fn queue_in_transaction(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, handler: Handler, argv: &[&[u8]]) -> Option<Reply> {
     let tx = e.multi.transactions.get_mut(&client)?;
     if tx.executing {
         return None;
@@ -269,12 +278,17 @@ pub fn client_info(e: &Engine, client: ClientId) -> ClientMultiInfo {
 
 /// The watched values of database `dbi` before a write command runs, to find the ones it changes in place.
 /// `None` when nobody watches a key there (the usual case) or the command does not write.
+#[inline]
 pub fn snapshot(e: &Engine, dbi: usize, spec: &CommandSpec) -> Option<Snapshot> {
+    // Inlined into every command: a database nobody watches is one test.
     let db = e.dbs.get(dbi)?;
     if db.watched_keys.is_empty() || !spec.has(Flag::Write) {
         return None;
     }
-    let now = e.now;
+    snapshot_watched(db, e.now)
+}
+
+fn snapshot_watched(db: &Db, now: u64) -> Option<Snapshot> {
     let snap = db
         .watched_keys
         .iter()
@@ -294,8 +308,14 @@ fn state_of(db: &Db, key: &[u8], now: u64) -> Option<KeyState> {
 }
 
 /// After the command: signals the watched keys whose value or expiry differs from the snapshot.
+#[inline]
 pub fn compare(e: &mut Engine, dbi: usize, snap: Option<Snapshot>) {
-    let Some(snap) = snap else { return };
+    if let Some(snap) = snap {
+        compare_watched(e, dbi, snap);
+    }
+}
+
+fn compare_watched(e: &mut Engine, dbi: usize, snap: Snapshot) {
     let now = e.now;
     let Some(db) = e.dbs.get_mut(dbi) else { return };
     for (key, before) in snap {

@@ -84,6 +84,7 @@ fn emit(e: &mut Engine, class: u32, event: &'static str, key: &[u8], db: usize) 
 
 /// Before each command: turns the recording of added keys on or off in every database, as `new` events are
 /// wanted (by the configuration or by capture) or not.
+#[inline]
 pub(crate) fn prepare(e: &mut Engine) {
     let want = e.events.capture || e.config.notify_keyspace_events & NEW != 0;
     if want != e.events.track_new {
@@ -96,10 +97,15 @@ pub(crate) fn prepare(e: &mut Engine) {
 }
 
 /// Publishes the `new` events of the keys added since the last event, oldest first.
+#[inline]
 pub(crate) fn flush_new(e: &mut Engine) {
-    if !e.events.track_new {
-        return;
+    // Inlined after every command: without `new` events wanted this is one test.
+    if e.events.track_new {
+        publish_new(e);
     }
+}
+
+fn publish_new(e: &mut Engine) {
     for dbi in 0..e.dbs.len() {
         let Some(db) = e.dbs.get_mut(dbi) else { continue };
         if db.new_keys.is_empty() {

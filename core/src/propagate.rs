@@ -140,11 +140,16 @@ pub(crate) fn after_call(
 
 /// Ends an execution unit (Redis's propagatePendingCommands): its commands go to the output, in MULTI … EXEC
 /// when there are several, with the SELECTs the database changes need.
+#[inline]
 pub(crate) fn end_unit(e: &mut Engine) {
-    let p = &mut e.propagation;
-    if p.pending.is_empty() {
-        return;
+    // Inlined after every command: nothing pending (no AOF, or a read) is one test.
+    if !e.propagation.pending.is_empty() {
+        emit_unit(e);
     }
+}
+
+fn emit_unit(e: &mut Engine) {
+    let p = &mut e.propagation;
     let ops = core::mem::take(&mut p.pending);
     let wrap = ops.len() > 1;
     if wrap {

@@ -362,8 +362,17 @@ const ALLOWED_WHEN_SUBSCRIBED: &[&str] =
 
 /// Refuses a command a RESP2 client in pub/sub mode may not run; `full_name` is the command's (`client|list`).
 /// RESP3 clients have no restriction: their pushes cannot be confused with replies.
-pub fn check_subscribed_context(e: &Engine, client: ClientId, full_name: &str) -> Result<(), crate::error::Error> {
-    if e.resp_of(client) != 2 || !e.pubsub.is_subscribed(client) || ALLOWED_WHEN_SUBSCRIBED.contains(&full_name) {
+#[inline]
+pub fn check_subscribed_context(e: &Engine, client: ClientId, resp: u8, full_name: &str) -> Result<(), crate::error::Error> {
+    // Inlined into every command: a RESP3 client, or nobody subscribed, is one test.
+    if resp != 2 || e.pubsub.clients.is_empty() {
+        return Ok(());
+    }
+    refuse_when_subscribed(e, client, full_name)
+}
+
+fn refuse_when_subscribed(e: &Engine, client: ClientId, full_name: &str) -> Result<(), crate::error::Error> {
+    if !e.pubsub.is_subscribed(client) || ALLOWED_WHEN_SUBSCRIBED.contains(&full_name) {
         return Ok(());
     }
     Err(crate::error::Error::Other(alloc::format!(

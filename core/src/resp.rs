@@ -122,15 +122,38 @@ impl fmt::Display for ProtoError {
 /// One parsed request: its arguments and how many bytes of the buffer it used.
 pub type Parsed = (Vec<Vec<u8>>, usize);
 
+/// One request as [`parse_request`] found it, without copying a multibulk request's arguments.
+#[derive(Debug, PartialEq)]
+pub enum Request {
+    /// A multibulk request of `used` bytes: its arguments are `buf[start..end]` for each span pushed.
+    Spans { used: usize },
+    /// An inline request (a typed line), whose arguments are unquoted and unescaped, so owned.
+    Inline(Parsed),
+}
+
 /// Parses one request from the front of `buf`.
 ///
 /// `Ok(None)`: more bytes are needed. `Ok(Some((argv, consumed)))`: drop `consumed` bytes; an empty `argv`
 /// (blank inline line, `*0`, `*-1`) is no command and is skipped. `Err`: reply and close the connection.
 pub fn parse_command(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ProtoError> {
+    let mut spans = Vec::new();
+    Ok(match parse_request(buf, limits, &mut spans)? {
+        None => None,
+        Some(Request::Inline(parsed)) => Some(parsed),
+        Some(Request::Spans { used }) => {
+            Some((spans.iter().map(|&(s, e)| buf.get(s..e).unwrap_or_default().to_vec()).collect(), used))
+        }
+    })
+}
+
+/// [`parse_command`] for a server: a multibulk request's arguments are left in `buf` and their spans pushed to
+/// `spans` (cleared first), so the common request costs no allocation; the outcomes and errors are the same.
+pub fn parse_request(buf: &[u8], limits: &Limits, spans: &mut Vec<(usize, usize)>) -> Result<Option<Request>, ProtoError> {
+    spans.clear();
     match buf.first() {
         None => Ok(None),
-        Some(b'*') => parse_multibulk(buf, limits),
-        Some(_) => parse_inline(buf),
+        Some(b'*') => Ok(parse_multibulk(buf, limits, spans)?.map(|used| Request::Spans { used })),
+        Some(_) => Ok(parse_inline(buf)?.map(Request::Inline)),
     }
 }
 
@@ -172,7 +195,8 @@ fn count_line(buf: &[u8], start: usize, too_big: ProtoError) -> Result<Option<us
     Ok(Some(cr))
 }
 
-fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ProtoError> {
+/// The bytes used by a complete multibulk request, its arguments' spans pushed to `spans`.
+fn parse_multibulk(buf: &[u8], limits: &Limits, spans: &mut Vec<(usize, usize)>) -> Result<Option<usize>, ProtoError> {
     let Some(cr) = count_line(buf, 0, ProtoError::TooBigMbulkCountString)? else { return Ok(None) };
     let count = buf.get(1..cr).and_then(parse_i64);
     let count = match count {
@@ -185,10 +209,10 @@ fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ProtoE
     let mut pos = cr + 2;
     if count <= 0 {
         // `*0` and every negative count are an empty command.
-        return Ok(Some((Vec::new(), pos)));
+        return Ok(Some(pos));
     }
     let count = usize::try_from(count).map_err(|_| ProtoError::InvalidMultibulkLength)?;
-    let mut argv = Vec::with_capacity(count.min(ARGV_PREALLOC_MAX));
+    spans.reserve(count.min(ARGV_PREALLOC_MAX));
     for _ in 0..count {
         let Some(cr) = count_line(buf, pos, ProtoError::TooBigBulkCountString)? else { return Ok(None) };
         // count_line found a `\r` at or after `pos`, so this byte exists.
@@ -210,11 +234,10 @@ fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ProtoE
         if end.saturating_add(2) > buf.len() {
             return Ok(None);
         }
-        let Some(arg) = buf.get(pos..end) else { return Ok(None) };
-        argv.push(arg.to_vec());
+        spans.push((pos, end));
         pos = end + 2;
     }
-    Ok(Some((argv, pos)))
+    Ok(Some(pos))
 }
 
 /// Parses one RESP2 or RESP3 reply from the front of `buf` (what a client reads from a real server).

@@ -18,7 +18,7 @@ use signal_hook_mio::v1_0::Signals;
 use crate::aof::Aof;
 use crate::cli::{Options, OutputLimit};
 use crate::persist::FileStore;
-use redlet_core::resp::{parse_command, Limits};
+use redlet_core::resp::{parse_request, Limits, Request};
 
 const SIGNALS: Token = Token(usize::MAX - 1);
 /// Tokens below this are listeners; a client's token is `FIRST_CLIENT + its slot`.
@@ -81,13 +81,16 @@ pub struct Server {
     output_limit: OutputLimit,
     /// The buffer every `read` goes through, allocated once (not zeroed again for each small request).
     read_buf: Vec<u8>,
+    /// Where the parser leaves a request's argument spans, reused from request to request.
+    spans: Vec<(usize, usize)>,
     /// The append-only file; appending while `appendonly` is on.
     aof: Aof,
 }
 
 /// The wall clock in unix milliseconds: the only time the engine is given.
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    // Seconds and milliseconds apart: `as_millis` divides a u128, which costs more than the clock read.
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() * 1000 + u64::from(d.subsec_millis()))
 }
 
 impl Server {
@@ -168,6 +171,7 @@ impl Server {
             maxclients: opts.maxclients,
             output_limit: opts.output_limit,
             read_buf: vec![0; READ_CHUNK],
+            spans: Vec::new(),
             aof,
         })
     }
@@ -432,19 +436,40 @@ impl Server {
         let max_bulk = i64::try_from(self.engine.config.proto_max_bulk_len).unwrap_or(i64::MAX);
         let mut limits = Limits { proto_max_bulk_len: max_bulk, ..Limits::default() };
         let mut used_total = 0;
+        // The input is taken out of the connection while its commands run, so that their arguments can be
+        // slices of it (no copy per argument); nothing else reads a connection's input meanwhile.
+        let Some(Some(c)) = self.conns.get_mut(slot) else { return };
+        let input = std::mem::take(&mut c.input);
+        let mut spans = std::mem::take(&mut self.spans);
         loop {
             // Before AUTH, Redis refuses large requests outright (its unauthenticated limits).
             let id = self.conns.get(slot).and_then(|c| c.as_ref()).map(|c| c.id);
             limits.auth_required = id.is_some_and(|id| self.engine.auth_required(id));
-            let Some(Some(c)) = self.conns.get_mut(slot) else { return };
+            let Some(Some(c)) = self.conns.get_mut(slot) else { break };
             if c.close_after_reply || c.close_now || c.blocked {
                 break;
             }
-            let rest = c.input.get(used_total..).unwrap_or_default();
-            match parse_command(rest, &limits) {
-                Ok(Some((argv, used))) => {
+            let rest = input.get(used_total..).unwrap_or_default();
+            match parse_request(rest, &limits, &mut spans) {
+                Ok(Some(Request::Spans { used })) => {
                     used_total += used;
-                    self.run_command(slot, &argv);
+                    let arg = |&(s, e): &(usize, usize)| rest.get(s..e).unwrap_or_default();
+                    // Most commands have a few arguments: those go on the stack.
+                    let mut few: [&[u8]; 8] = [&[]; 8];
+                    let many: Vec<&[u8]>;
+                    let args: &[&[u8]] = if spans.len() <= few.len() {
+                        few.iter_mut().zip(&spans).for_each(|(a, span)| *a = arg(span));
+                        few.get(..spans.len()).unwrap_or_default()
+                    } else {
+                        many = spans.iter().map(arg).collect();
+                        &many
+                    };
+                    self.run_command(slot, args);
+                }
+                Ok(Some(Request::Inline((argv, used)))) => {
+                    used_total += used;
+                    let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                    self.run_command(slot, &args);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -455,13 +480,18 @@ impl Server {
                 }
             }
         }
+        self.spans = spans;
         if let Some(Some(c)) = self.conns.get_mut(slot) {
-            c.input.drain(..used_total.min(c.input.len()));
+            // Put back what was not consumed, ahead of anything that arrived meanwhile (nothing reads a
+            // connection while its commands run, so that is empty in practice).
+            let mut input = input;
+            input.drain(..used_total.min(input.len()));
+            input.append(&mut c.input);
+            c.input = input;
         }
     }
 
-    fn run_command(&mut self, slot: usize, argv: &[Vec<u8>]) {
-        let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    fn run_command(&mut self, slot: usize, args: &[&[u8]]) {
         let Some(name) = args.first() else { return };
         let Some(Some(c)) = self.conns.get_mut(slot) else { return };
         if name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:") {
@@ -476,12 +506,12 @@ impl Server {
             self.check_closing = true;
         }
         let id = c.id;
-        let reply = self.engine.execute(id, &args, now_ms());
+        let reply = self.engine.execute(id, args, now_ms());
         // Pushes the command caused go out before its reply, as Redis appends them while the command runs
         // (a RESP3 client publishing to a channel it subscribes to gets the message, then the count).
         self.deliver_pushes();
-        let resp = self.engine.resp_of(id);
-        let closing = self.engine.is_closing(id);
+        // One look at the client for both (each lookup searches the engine's client table).
+        let (resp, closing) = self.engine.client(id).map_or((2, false), |cl| (cl.resp, cl.closing));
         let blocked = self.engine.is_blocked(id);
         let Some(Some(c)) = self.conns.get_mut(slot) else { return };
         if let Some(reply) = reply {
@@ -586,7 +616,9 @@ impl Server {
 /// Microseconds on a monotonic clock (since the first call), the timer the engine times commands with.
 fn monotonic_micros() -> u64 {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    u64::try_from(START.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
+    let elapsed = START.get_or_init(Instant::now).elapsed();
+    // As in `now_ms`, without `as_micros`'s u128 division.
+    elapsed.as_secs().saturating_mul(1_000_000).saturating_add(u64::from(elapsed.subsec_micros()))
 }
 
 /// Writes as much pending output as the socket takes; a writable event brings the rest later.

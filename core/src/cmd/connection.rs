@@ -76,7 +76,8 @@ impl Modes {
 }
 
 /// The reply `execute` hands out, after CLIENT REPLY: dropped while replies are off or skipped, as Redis never
-/// writes them (the command still ran). Runs after every command; SKIP's effect moves on to the next command.
+/// writes them (the command still ran). Runs after every command once some client has turned replies off or
+/// skipped one (`Engine::reply_modes`); SKIP's effect moves on to the next command.
 pub(crate) fn filter_reply(e: &mut Engine, client: u64, reply: Option<Reply>) -> Option<Reply> {
     let cl = e.client_mut(client)?;
     let m = &mut cl.modes;
@@ -617,6 +618,7 @@ fn client_reply(e: &mut Engine, c: &Ctx) -> Reply {
     }
     // OFF and SKIP answer nothing themselves.
     m.skip_this = true;
+    e.reply_modes = true;
     Reply::ok()
 }
 

@@ -147,6 +147,7 @@ fn monitor(e: &mut Engine, c: &Ctx) -> Reply {
         if let Some(cl) = e.client_mut(c.client) {
             cl.modes.skip_reply();
         }
+        e.reply_modes = true;
         return Reply::ok();
     }
     e.slowlog.monitors.push(c.client);
