@@ -46,6 +46,37 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
     split(line, true)
 }
 
+/// The arguments of a line without quotes, as slices of it (no copy): what `split_args` gives for such a line,
+/// or `None` when the line has a quote (before a NUL), which only `split_args` reads. A host calling the engine
+/// once per typed line (the JS API) spares an allocation per argument with it.
+pub fn split_plain(line: &[u8]) -> Option<PlainArgs<'_>> {
+    let end = line.iter().position(|&c| c == 0).unwrap_or(line.len());
+    let line = line.get(..end)?;
+    if line.iter().any(|&c| c == b'"' || c == b'\'') {
+        return None;
+    }
+    Some(PlainArgs { rest: line })
+}
+
+/// The iterator `split_plain` returns.
+#[derive(Clone)]
+pub struct PlainArgs<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for PlainArgs<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        // Blanks before a word are `isspace`; the word ends at space, tab, newline or CR only (as `split`).
+        let start = self.rest.iter().position(|&c| !is_space(c))?;
+        let word = self.rest.get(start..)?;
+        let len = word.iter().position(|&c| matches!(c, b' ' | b'\n' | b'\r' | b'\t')).unwrap_or(word.len());
+        self.rest = word.get(len..).unwrap_or_default();
+        word.get(..len)
+    }
+}
+
 /// `split_args`, with or without the shortcut for plain words (the tests check that it changes nothing).
 fn split(line: &[u8], plain_words: bool) -> Result<Vec<Vec<u8>>, TokenizeError> {
     // The C string ends at the first NUL; emulating that keeps `at` returning 0 exactly at the end.
@@ -162,6 +193,30 @@ mod tests {
             let line: Vec<u8> = (0..len).map(|_| alphabet[(rng.next_u64() % alphabet.len() as u64) as usize]).collect();
             assert_eq!(split(&line, true), split(&line, false), "{line:?}");
         }
+    }
+
+    /// `split_plain` gives `split_args`'s arguments for every line without quotes, and declines the others.
+    #[test]
+    fn split_plain_agrees_with_split_args() {
+        let alphabet = b"ab \t\n\r\x0b\x0c\"'\\x4F\0";
+        let mut rng = crate::util::Rng::new(12);
+        let mut plain = 0;
+        for _ in 0..50_000 {
+            let len = (rng.next_u64() % 12) as usize;
+            let line: Vec<u8> = (0..len).map(|_| alphabet[(rng.next_u64() % alphabet.len() as u64) as usize]).collect();
+            match split_plain(&line) {
+                Some(args) => {
+                    plain += 1;
+                    let args: Vec<Vec<u8>> = args.map(<[u8]>::to_vec).collect();
+                    assert_eq!(Ok(args), split_args(&line), "{line:?}");
+                }
+                None => {
+                    let quoted = line.iter().take_while(|&&c| c != 0).any(|&c| c == b'"' || c == b'\'');
+                    assert!(quoted, "{line:?} declined");
+                }
+            }
+        }
+        assert!(plain > 1000, "too few lines without quotes were tried: {plain}");
     }
 
     fn ok(line: &[u8]) -> Vec<Vec<u8>> {

@@ -23,7 +23,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Uint8Array};
 use redlet_core::format::{format_console, format_tty};
-use redlet_core::tokenize::split_args;
+use redlet_core::tokenize::{split_args, split_plain};
 use redlet_core::{ClientId, Config, Engine, KeyEvent, Reply};
 use wasm_bindgen::prelude::*;
 
@@ -274,18 +274,24 @@ struct Outcome {
     closing: bool,
 }
 
-/// Runs one command for `client`, then delivers the keyspace events and the pushes it produced.
-fn run(shared: &SharedRef, client: ClientId, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
-    // Most commands have a few arguments: their slices go on the stack rather than in a fresh vector.
+/// `f` of the arguments as slices: most commands have a few, whose slices go on the stack rather than in a
+/// fresh vector.
+fn with_slices<'a, R>(argv: impl Iterator<Item = &'a [u8]> + Clone, f: impl FnOnce(&[&[u8]]) -> R) -> R {
     let mut few: [&[u8]; 8] = [&[]; 8];
-    let many: Vec<&[u8]>;
-    let args: &[&[u8]] = if argv.len() <= few.len() {
-        few.iter_mut().zip(argv).for_each(|(slot, a)| *slot = a);
-        few.get(..argv.len()).unwrap_or_default()
+    let mut n = 0;
+    for (slot, a) in few.iter_mut().zip(argv.clone()) {
+        *slot = a;
+        n += 1;
+    }
+    if n < few.len() || argv.clone().nth(few.len()).is_none() {
+        f(few.get(..n).unwrap_or_default())
     } else {
-        many = argv.iter().map(Vec::as_slice).collect();
-        &many
-    };
+        f(&argv.collect::<Vec<_>>())
+    }
+}
+
+/// Runs one command for `client`, then delivers the keyspace events and the pushes it produced.
+fn run(shared: &SharedRef, client: ClientId, args: &[&[u8]]) -> Result<Outcome, JsValue> {
     let (outcome, events, pushes) = {
         let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
         let now = s.now_ms();
@@ -387,8 +393,12 @@ impl Conn {
 
     /// Runs a command; after QUIT the connection is closed once the reply is in hand.
     fn call(&self, argv: &[Vec<u8>]) -> Result<Outcome, JsValue> {
+        with_slices(argv.iter().map(Vec::as_slice), |args| self.call_args(args))
+    }
+
+    fn call_args(&self, args: &[&[u8]]) -> Result<Outcome, JsValue> {
         let id = self.client()?;
-        let out = run(&self.shared, id, argv)?;
+        let out = run(&self.shared, id, args)?;
         if out.closing {
             self.close();
         }
@@ -397,7 +407,11 @@ impl Conn {
 
     /// The reply as a JS value; `undefined` when the command blocked the client (its reply comes as a push).
     fn value(&self, argv: &[Vec<u8>]) -> Result<JsValue, JsValue> {
-        let out = self.call(argv)?;
+        with_slices(argv.iter().map(Vec::as_slice), |args| self.value_args(args))
+    }
+
+    fn value_args(&self, argv: &[&[u8]]) -> Result<JsValue, JsValue> {
+        let out = self.call_args(argv)?;
         match out.reply {
             Some(reply) => interop::reply_to_js(&reply, out.resp),
             None if argv.is_empty() => Err(empty_command()),
@@ -406,7 +420,11 @@ impl Conn {
     }
 
     fn exec(&self, line: &str) -> Result<JsValue, JsValue> {
-        self.value(&tokenize(line)?)
+        // A line without quotes (nearly every one) runs on slices of itself: no copy of each argument.
+        match split_plain(line.as_bytes()) {
+            Some(words) => with_slices(words, |args| self.value_args(args)),
+            None => self.value(&tokenize(line)?),
+        }
     }
 
     fn command(&self, args: &JsValue) -> Result<JsValue, JsValue> {
