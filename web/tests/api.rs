@@ -180,6 +180,24 @@ fn command_takes_strings_bytes_and_numbers() {
     assert_eq!(text(&db.exec("GET q").unwrap()), "two \"words\"");
 }
 
+/// String arguments arrive whole and in order as UTF-8 whatever they contain: colons and digits, empty
+/// strings, Cyrillic and astral characters; a lone surrogate (not UTF-16 text) becomes U+FFFD, as every
+/// string crossing into wasm does.
+#[wasm_bindgen_test]
+fn command_strings_arrive_whole_whatever_they_contain() {
+    let db = db_at(T0);
+    let lone = js_sys::JsString::from_char_code1(0xD800);
+    let mut argv: Vec<JsValue> = vec!["RPUSH".into(), "list:😀".into(), "3:abc".into(), "".into(), "ключ:1".into()];
+    argv.push(js_sys::JsString::from("a").concat(&lone).concat(&"b".into()).into());
+    argv.extend(["😀:2".into(), ":".into()]);
+    assert_eq!(num(&db.command(args(&argv)).unwrap()), 6.0);
+    let got: Vec<String> = Array::from(&db.command(args(&["LRANGE".into(), "list:😀".into(), 0.into(), (-1).into()])).unwrap())
+        .iter()
+        .map(|v| v.as_string().expect("text"))
+        .collect();
+    assert_eq!(got, ["3:abc", "", "ключ:1", "a\u{FFFD}b", "😀:2", ":"]);
+}
+
 #[wasm_bindgen_test]
 fn resp3_shapes_come_through_hello() {
     let db = db_at(T0);
