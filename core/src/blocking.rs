@@ -56,6 +56,8 @@ pub struct Waiter {
     /// What the blocking command keeps for `serve` (BLMOVE: its directions and destination), as arguments.
     pub args: Vec<Vec<u8>>,
     pub serve: ServeFn,
+    /// The command's slow-log entry, logged if the client is served (`crate::slowlog::answered`).
+    pub slow: Option<crate::slowlog::Deferred>,
 }
 
 /// The engine's blocked clients.
@@ -86,6 +88,13 @@ impl Blocking {
     /// How many blocked clients have a deadline (INFO's `clients_in_timeout_table`).
     pub fn with_deadline(&self) -> usize {
         self.timeouts.len()
+    }
+
+    pub(crate) fn waiter_mut(&mut self, client: ClientId) -> Option<&mut Waiter> {
+        if self.waiters.is_empty() {
+            return None;
+        }
+        self.waiters.get_mut(&client)
     }
 
     pub fn waiter(&self, client: ClientId) -> Option<&Waiter> {
@@ -202,7 +211,7 @@ pub fn block(
     if deadline != 0 {
         e.blocking.timeouts.insert((deadline, client));
     }
-    e.blocking.waiters.insert(client, Waiter { client, db, keys: unique, deadline, wakes_on, args, serve });
+    e.blocking.waiters.insert(client, Waiter { client, db, keys: unique, deadline, wakes_on, args, serve, slow: None });
 }
 
 /// Ends a client's wait without replying (served, timed out, disconnected); the waiter it was, if blocked.
@@ -268,7 +277,8 @@ fn serve_key(e: &mut Engine, dbi: usize, key: &[u8]) {
         let Some(reply) = (w.serve)(e, &w, key) else { continue };
         // Each client served is an execution unit of its own (what it popped, as the non-blocking command).
         crate::propagate::end_unit(e);
-        unblock(e, client);
+        let slow = unblock(e, client).and_then(|w| w.slow);
+        crate::slowlog::answered(e, client, slow);
         if reply.is_error() {
             // The blocked command was counted as a call when it blocked; its late error counts as a failure.
             let name = e.client(client).map(|cl| cl.last_cmd);

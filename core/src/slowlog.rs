@@ -96,17 +96,46 @@ pub(crate) fn record(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]]
 fn log_and_feed(e: &mut Engine, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, micros: u64) {
     let threshold = e.config.slowlog_log_slower_than;
     if threshold >= 0 && micros >= threshold as u64 && !spec.has(Flag::SkipSlowlog) && !e.loading {
-        let (addr, name) = match e.client(client) {
-            Some(cl) => (cl.addr.clone(), cl.name.clone().unwrap_or_default()),
-            None => (String::new(), Vec::new()),
-        };
-        let entry = Entry { id: e.slowlog.next_id, time: e.now / 1000, micros, argv: entry_argv(argv, spec), addr, name };
-        e.slowlog.next_id += 1;
-        e.slowlog.entries.push_front(entry);
-        let max = usize::try_from(e.config.slowlog_max_len).unwrap_or(usize::MAX);
-        e.slowlog.entries.truncate(max);
+        let argv = entry_argv(argv, spec);
+        // A command that blocked is logged when it is served (Redis's updateStatsOnUnblock), after the
+        // commands that ran while it waited: its entry waits with the client (`answered`).
+        match e.blocking.waiter_mut(client) {
+            Some(waiter) => waiter.slow = Some(Deferred { micros, argv }),
+            None => push_entry(e, client, micros, argv),
+        }
     }
     feed_monitors(e, client, db, argv, spec);
+}
+
+/// The slow-log entry of a command that blocked, kept until the client is served.
+#[derive(Clone, Debug)]
+pub struct Deferred {
+    micros: u64,
+    argv: Vec<Vec<u8>>,
+}
+
+/// A blocked client was served: its command enters the slow log now if it was slow, under the threshold in
+/// force now, as Redis decides when it serves it (updateStatsOnUnblock). A client that times out, is unblocked by
+/// CLIENT UNBLOCK or disconnects is never logged: Redis 7.0 updates no statistics on those paths (checked
+/// against redis-server 7.0.15; `tests/cases/server/slowlog_blocked.txt` and the tests below).
+pub(crate) fn answered(e: &mut Engine, client: ClientId, slow: Option<Deferred>) {
+    let Some(Deferred { micros, argv }) = slow else { return };
+    let threshold = e.config.slowlog_log_slower_than;
+    if threshold >= 0 && micros >= threshold as u64 {
+        push_entry(e, client, micros, argv);
+    }
+}
+
+fn push_entry(e: &mut Engine, client: ClientId, micros: u64, argv: Vec<Vec<u8>>) {
+    let (addr, name) = match e.client(client) {
+        Some(cl) => (cl.addr.clone(), cl.name.clone().unwrap_or_default()),
+        None => (String::new(), Vec::new()),
+    };
+    let entry = Entry { id: e.slowlog.next_id, time: e.now / 1000, micros, argv, addr, name };
+    e.slowlog.next_id += 1;
+    e.slowlog.entries.push_front(entry);
+    let max = usize::try_from(e.config.slowlog_max_len).unwrap_or(usize::MAX);
+    e.slowlog.entries.truncate(max);
 }
 
 /// A monitor's view of one command (Redis's replicationFeedMonitors): `<secs>.<micros> [<db> <addr>] "arg" ...`,
@@ -154,4 +183,58 @@ pub fn repr(s: &[u8], out: &mut String) {
 /// Forgets a closed client's monitoring.
 pub(crate) fn disconnected(e: &mut Engine, client: ClientId) {
     e.slowlog.monitors.retain(|&m| m != client);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::reply::Reply;
+    use alloc::string::ToString;
+
+    fn run(e: &mut Engine, client: ClientId, args: &[&str], now: u64) -> Option<Reply> {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        e.execute(client, &argv, now)
+    }
+
+    /// The logged command names, newest first.
+    fn logged(e: &Engine) -> Vec<String> {
+        e.slowlog.entries.iter().map(|en| String::from_utf8_lossy(en.argv.first().map_or(&[][..], |a| a)).into_owned()).collect()
+    }
+
+    /// Redis 7.0 logs a blocked command only when it is served (after the command that served it); one that
+    /// times out, is unblocked by CLIENT UNBLOCK (TIMEOUT or ERROR) or disconnects is never logged.
+    #[test]
+    fn a_blocked_command_is_logged_when_served_and_only_then() {
+        let mut e = Engine::new(Config::default());
+        let (a, b) = (e.connect(1000), e.connect(1000));
+        run(&mut e, a, &["CONFIG", "SET", "slowlog-log-slower-than", "0"], 1000);
+        run(&mut e, a, &["SLOWLOG", "RESET"], 1000);
+        assert_eq!(run(&mut e, b, &["BLPOP", "q", "0"], 1000), None);
+        run(&mut e, a, &["PING"], 1000);
+        assert_eq!(logged(&e), ["PING", "SLOWLOG"]);
+        run(&mut e, a, &["LPUSH", "q", "x"], 1000);
+        assert_eq!(logged(&e), ["BLPOP", "LPUSH", "PING", "SLOWLOG"]);
+
+        // Timed out: never logged.
+        assert_eq!(run(&mut e, b, &["BRPOP", "q2", "0.1"], 1000), None);
+        e.tick(1200);
+        assert!(e.drain_pushes().iter().any(|(c, r)| *c == b && *r == Reply::NilArray));
+        run(&mut e, a, &["PING"], 1300);
+        assert_eq!(logged(&e).first().map(String::as_str), Some("PING"));
+        assert!(!logged(&e).iter().any(|n| n == "BRPOP"));
+
+        // Unblocked by CLIENT UNBLOCK, with either reason: never logged.
+        for reason in ["TIMEOUT", "ERROR"] {
+            assert_eq!(run(&mut e, b, &["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"], 1300), None);
+            let id = b.to_string();
+            assert_eq!(run(&mut e, a, &["CLIENT", "UNBLOCK", &id, reason], 1300), Some(Reply::Integer(1)));
+        }
+        // Disconnected while blocked: never logged, and nothing is left waiting to be logged.
+        assert_eq!(run(&mut e, b, &["BLPOP", "q3", "0"], 1300), None);
+        e.disconnect(b);
+        run(&mut e, a, &["RPUSH", "q3", "y"], 1300);
+        assert_eq!(logged(&e).iter().filter(|n| *n == "BLPOP").count(), 1, "{:?}", logged(&e));
+        assert!(!logged(&e).iter().any(|n| n == "BLMOVE"), "{:?}", logged(&e));
+    }
 }
