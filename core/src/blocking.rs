@@ -238,6 +238,10 @@ pub fn handle_clients_blocked_on_keys(e: &mut Engine) {
     // (one test, inlined into every command).
     if !e.blocking.is_empty() {
         serve_ready_keys(e);
+        // What the served clients changed is invalidated for client-side caching.
+        if e.tracking.on {
+            crate::tracking::served(e);
+        }
     }
 }
 

@@ -79,6 +79,9 @@ pub struct Config {
     pub latency_monitor_threshold: u64,
     /// `acllog-max-len`: how many entries ACL LOG keeps.
     pub acllog_max_len: u64,
+    /// `tracking-table-max-keys`: the most keys client-side caching's tracking table keeps (0: no limit);
+    /// random keys are invalidated to stay within it (`crate::tracking`).
+    pub tracking_table_max_keys: u64,
     /// `acl-pubsub-default`: whether new users and selectors start with all channels (`allchannels`) or none
     /// (`resetchannels`, Redis 7.0's default).
     pub acl_pubsub_default: bool,
@@ -124,6 +127,7 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             acllog_max_len: 128,
             acl_pubsub_default: false,
+            tracking_table_max_keys: 1_000_000,
         }
     }
 }
@@ -546,6 +550,15 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.slowlog_max_len.to_string(),
         set: |c, v| {
             c.slowlog_max_len = int_in(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "tracking-table-max-keys",
+        immutable: false,
+        get: |c| c.tracking_table_max_keys.to_string(),
+        set: |c, v| {
+            c.tracking_table_max_keys = int_in(v, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

@@ -29,6 +29,11 @@ pub struct Db {
     /// Keys that clients WATCH, each with its watchers (Redis's `db->watched_keys`). Kept here so every
     /// mutation primitive below can mark the watchers of the key it changes; see `crate::multi`.
     pub watched_keys: hashbrown::HashMap<Vec<u8>, Vec<Watcher>>,
+    /// Whether changed keys are logged in `modified`: on while anything is tracked for client-side caching
+    /// (`crate::tracking`), which invalidates them after the change.
+    pub(crate) log_modified: bool,
+    /// Keys signalled as changed (`signal_modified_key`) since `crate::tracking` last took them, in order.
+    pub(crate) modified: Vec<Vec<u8>>,
     /// Whether keys added are recorded in `new_keys`: on only while `new` events are wanted (`crate::notify`).
     pub track_new: bool,
     /// Keys added since the last keyspace event, for the `new` events Redis's dbAdd fires (`crate::notify`).
@@ -53,6 +58,8 @@ impl Db {
             blocking_keys: hashbrown::HashMap::new(),
             ready_keys: Vec::new(),
             watched_keys: hashbrown::HashMap::new(),
+            log_modified: false,
+            modified: Vec::new(),
             track_new: false,
             new_keys: Vec::new(),
             mem: 0,
@@ -264,11 +271,16 @@ impl Db {
         self.refresh_used();
     }
 
-    /// Marks the clients watching `key` as having seen it change (Redis's signalModifiedKey, the WATCH part).
+    /// Marks the clients watching `key` as having seen it change and, while anything is tracked, logs it for
+    /// client-side caching (Redis's signalModifiedKey: touchWatchedKey and trackingInvalidateKey).
     /// The primitives above call it; a command that changes a value in place calls it when Redis's command
     /// would signal even though the value ends up the same (HSET of the same value, LSET, SETRANGE...).
-    /// Other in-place changes are found by `crate::multi` comparing watched values around the command.
+    /// Other in-place changes are found by `crate::multi` and `crate::tracking` comparing the watched or
+    /// tracked values around the command.
     pub fn signal_modified_key(&mut self, key: &[u8]) {
+        if self.log_modified {
+            self.modified.push(key.to_vec());
+        }
         if self.watched_keys.is_empty() {
             return;
         }

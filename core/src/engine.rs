@@ -163,8 +163,12 @@ pub struct Engine {
     /// from then on every reply goes through `cmd::connection::filter_reply`, which looks its client up. Until
     /// then no command pays for that lookup.
     pub(crate) reply_modes: bool,
+    /// Client-side caching: the tracking table and BCAST prefixes; see `crate::tracking`.
+    pub tracking: crate::tracking::Table,
     next_client_id: ClientId,
     pushes: VecDeque<(ClientId, Reply)>,
+    /// Pushes a command made to its own client that go on the wire after its reply (`drain_pushes_after_reply`).
+    pushes_after_reply: Vec<(ClientId, Reply)>,
     handlers: Handlers,
 }
 
@@ -237,6 +241,9 @@ impl Engine {
         let handlers =
             Handlers::new(cmd::all_handlers().filter_map(|&(name, handler)| Some((find_spec(name)?, handler))));
         let acl = Acl::new(&config.requirepass);
+        // The tracking table's hash seed comes from the configured one: drawing it from the PRNG would move
+        // every later random choice.
+        let tracking = crate::tracking::Table::new(config.seed ^ 0x7472_6163_6b69_6e67);
         Engine {
             acl,
             dbs,
@@ -262,8 +269,10 @@ impl Engine {
             eviction: crate::evict::Eviction::default(),
             changed_dbs: Vec::new(),
             reply_modes: false,
+            tracking,
             next_client_id: 1,
             pushes: VecDeque::new(),
+            pushes_after_reply: Vec::new(),
             handlers,
         }
     }
@@ -306,8 +315,10 @@ impl Engine {
         multi::discard(self, id);
         crate::slowlog::disconnected(self, id);
         crate::pause::disconnected(self, id);
+        crate::tracking::disable(self, id);
         self.clients.remove(&id);
         self.pushes.retain(|(c, _)| *c != id);
+        self.pushes_after_reply.retain(|(c, _)| *c != id);
     }
 
     pub fn client(&self, id: ClientId) -> Option<&Client> {
@@ -421,6 +432,10 @@ impl Engine {
         // With `maxmemory` set, keys are evicted before the command, and a command that could take more memory
         // is refused when nothing can be freed (Redis's processCommand, before the pub/sub context check).
         if self.config.maxmemory != 0 {
+            // Keys evicted now are told to tracking clients before this command's reply, NOLOOP excepting its own.
+            if self.tracking.on {
+                crate::tracking::processing(self, client);
+            }
             if let Some(e) = self.check_memory(client, spec) {
                 self.stats.commands.entry(spec.name).or_default().rejected_calls += 1;
                 let reply = multi::refused(self, client, argv, e);
@@ -461,8 +476,25 @@ impl Engine {
     }
 
     /// Runs one resolved command and counts it, as Redis's call(): from `execute`, and from EXEC for each
-    /// queued command. Watched keys the command changes in place are signalled here (`multi::compare`).
+    /// queued command. While keys are tracked for client-side caching, `crate::tracking::call` runs it.
     pub(crate) fn call(&mut self, client: ClientId, db: usize, argv: &[&[u8]], spec: &'static CommandSpec, handler: Handler) -> Reply {
+        if self.tracking.on {
+            return crate::tracking::call(self, client, db, argv, spec, handler);
+        }
+        self.call_untracked(client, db, argv, spec, handler)
+    }
+
+    /// `call` without client-side caching's bookkeeping. Watched keys the command changes in place are signalled
+    /// here (`multi::compare`).
+    #[inline]
+    pub(crate) fn call_untracked(
+        &mut self,
+        client: ClientId,
+        db: usize,
+        argv: &[&[u8]],
+        spec: &'static CommandSpec,
+        handler: Handler,
+    ) -> Reply {
         let ctx = Ctx { argv, client, db, spec };
         let watched = multi::snapshot(self, db, spec);
         let used_before = self.dbs.get(db).map_or(0, |d| d.used_memory());
@@ -607,6 +639,10 @@ impl Engine {
     /// second); timed-out clients' replies come out of `drain_pushes`.
     pub fn tick(&mut self, now: u64) {
         self.advance_clock(now);
+        // No command is being processed: what expires now reaches every client as a plain push.
+        if self.tracking.on {
+            crate::tracking::between_commands(self);
+        }
         blocking::handle_timeouts(self);
         crate::pause::resume_if_over(self);
         // Active expiry waits while clients are paused, and while DEBUG SET-ACTIVE-EXPIRE 0 holds.
@@ -617,13 +653,48 @@ impl Engine {
         }
         // An expired stream tells its XREADGROUP waiters, as Redis's beforeSleep serves ready keys.
         blocking::handle_clients_blocked_on_keys(self);
+        if self.tracking.on {
+            crate::tracking::tick(self);
+        }
         self.settle_memory();
         self.save_if_due();
     }
 
-    /// Pushes for clients (pub/sub messages, replies of unblocked clients), oldest first.
+    /// For a host with an event loop (the server): client-side caching's BCAST messages wait for `end_turn`
+    /// instead of going out after every command, so the changes of a pipeline come in one message per prefix, as
+    /// Redis sends them once per event-loop turn.
+    pub fn batch_broadcasts(&mut self, per_turn: bool) {
+        self.tracking.per_turn = per_turn;
+    }
+
+    /// The end of a host's event-loop turn (Redis's beforeSleep), when it batches broadcasts: the BCAST
+    /// messages of the turn's changes join the pushes (`drain_pushes`).
+    pub fn end_turn(&mut self) {
+        if self.tracking.on {
+            crate::tracking::end_turn(self);
+        }
+    }
+
+    /// Pushes for clients (pub/sub messages, replies of unblocked clients), oldest first. Those for the client
+    /// whose command just ran go on the wire before its reply.
     pub fn drain_pushes(&mut self) -> Vec<(ClientId, Reply)> {
         self.pushes.drain(..).collect()
+    }
+
+    /// Pushes for the client whose command just ran that go on the wire after its reply: the invalidations of
+    /// client-side caching about keys its own command changed, which Redis holds until the command ends
+    /// (`crate::tracking`). A host writes the reply, then these; one that does not take them gets them with the
+    /// next command's `drain_pushes`.
+    pub fn drain_pushes_after_reply(&mut self) -> Vec<(ClientId, Reply)> {
+        core::mem::take(&mut self.pushes_after_reply)
+    }
+
+    pub(crate) fn push_after_reply(&mut self, client: ClientId, reply: Reply) {
+        self.pushes_after_reply.push((client, reply));
+    }
+
+    pub(crate) fn take_pushes_after_reply(&mut self) -> Vec<(ClientId, Reply)> {
+        core::mem::take(&mut self.pushes_after_reply)
     }
 
     /// Turns the keyspace event log on or off (off when the engine starts): while on, every keyspace event
@@ -683,8 +754,15 @@ impl Engine {
         if let Some(db) = self.dbs.get_mut(dbi) {
             if db.remove(key).is_some() {
                 self.stats.expired_keys += 1;
+                // Client-side caching hears of the deletion after its `expired` event, with no client behind it.
+                if self.tracking.on {
+                    crate::tracking::unlog(self, dbi, key);
+                }
                 notify::notify(self, notify::EXPIRED, "expired", key, dbi);
                 crate::propagate::deletion(self, dbi, key);
+                if self.tracking.on {
+                    crate::tracking::expired(self, key);
+                }
             }
         }
     }

@@ -193,6 +193,10 @@ impl Engine {
             return false;
         }
         self.stats.evicted_keys += 1;
+        // Client-side caching hears of it before its `evicted` event, as Redis's performEvictions signals.
+        if self.tracking.on {
+            crate::tracking::evicted(self, dbi, key);
+        }
         notify::evicted(self, dbi, key);
         // The AOF gets the eviction as a DEL of its own, before the command that needed the memory.
         crate::propagate::evicted(self, dbi, key);

@@ -145,7 +145,7 @@ fn tty(reply: &Reply, prefix: &[u8], out: &mut Vec<u8>) {
             out.extend_from_slice(text);
             out.push(b'\n');
         }
-        Reply::Nil | Reply::NilArray => out.extend_from_slice(b"(nil)\n"),
+        Reply::Nil | Reply::NilArray | Reply::NullOf(_) => out.extend_from_slice(b"(nil)\n"),
         Reply::Bool(b) => out.extend_from_slice(if *b { b"(true)\n" } else { b"(false)\n" }),
         Reply::BigNumber(n) => out.extend_from_slice(alloc::format!("(big number) {n}\n").as_bytes()),
         Reply::Array(items) => tty_list(items, b')', "(empty array)\n", prefix, out),
@@ -224,7 +224,7 @@ fn is_multiline(reply: &Reply) -> bool {
 
 fn raw(reply: &Reply, out: &mut Vec<u8>) {
     match reply {
-        Reply::Nil | Reply::NilArray => {}
+        Reply::Nil | Reply::NilArray | Reply::NullOf(_) => {}
         Reply::Error(e) => {
             out.extend_from_slice(&error_text(e));
             out.push(b'\n');

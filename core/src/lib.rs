@@ -38,6 +38,7 @@ pub mod slowlog;
 pub mod sha256;
 pub mod table;
 pub mod tokenize;
+pub mod tracking;
 pub mod types;
 pub mod util;
 pub mod value;

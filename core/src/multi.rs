@@ -175,6 +175,10 @@ fn touch_swapped(this: &mut Db, other: &Db, now: u64) {
 /// A command was refused before running (unknown, wrong arity, NOAUTH, the ACL): a transaction in progress is flagged so EXEC
 /// fails, and a refused EXEC itself ends the transaction with EXECABORT and the reason (execCommandAbort).
 pub fn refused(e: &mut Engine, client: ClientId, argv: &[&[u8]], err: Error) -> Reply {
+    // A refused command uses up a CLIENT CACHING given for the next one, as Redis's resetClient.
+    if e.tracking.on {
+        crate::tracking::refused(e, client, argv);
+    }
     let executing = e.multi.transactions.get(&client).is_some_and(|tx| tx.executing);
     if let Some(tx) = e.multi.transactions.get_mut(&client) {
         tx.dirty_exec = true;

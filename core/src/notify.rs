@@ -71,6 +71,11 @@ fn emit(e: &mut Engine, class: u32, event: &'static str, key: &[u8], db: usize) 
     if flags & class == 0 {
         return;
     }
+    // Client-side caching hears of a change before its event is published, as Redis signals first; a `new`
+    // event comes first in Redis (dbAdd publishes it before the command signals the key).
+    if e.tracking.on && class != NEW {
+        crate::tracking::notified(e, db, key);
+    }
     if flags & KEYSPACE != 0 {
         let mut channel = alloc::format!("__keyspace@{db}__:").into_bytes();
         channel.extend_from_slice(key);

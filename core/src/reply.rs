@@ -37,6 +37,10 @@ pub enum Reply {
     BigNumber(String),
     /// `>` in RESP3 (pub/sub messages), an array in RESP2.
     Push(Vec<Reply>),
+    /// The null of protocol 2 (`$-1`) or 3 (`_`), written so whatever the receiving client speaks: a flush's
+    /// tracking invalidation carries the tracking client's null, also to a redirect target of the other
+    /// protocol (Redis copies `shared.null[c->resp]` into the message).
+    NullOf(u8),
 }
 
 impl Reply {
@@ -73,6 +77,7 @@ impl Reply {
             Reply::Bulk(b) => bulk(out, b),
             Reply::Nil => out.extend_from_slice(if v3 { b"_\r\n" } else { b"$-1\r\n" }),
             Reply::NilArray => out.extend_from_slice(if v3 { b"_\r\n" } else { b"*-1\r\n" }),
+            Reply::NullOf(proto) => out.extend_from_slice(if *proto >= 3 { b"_\r\n" } else { b"$-1\r\n" }),
             Reply::Array(items) => {
                 int_line(out, b'*', items.len() as i64);
                 items.iter().for_each(|r| r.encode(resp, out));
@@ -192,5 +197,7 @@ mod tests {
         assert_eq!(Reply::Double(1.5).to_resp(2), b"$3\r\n1.5\r\n");
         assert_eq!(Reply::Double(1.5).to_resp(3), b",1.5\r\n");
         assert_eq!(Reply::Verbatim("txt", b"hi".to_vec()).to_resp(3), b"=6\r\ntxt:hi\r\n");
+        assert_eq!(Reply::NullOf(2).to_resp(3), b"$-1\r\n", "a null keeps its own protocol's form");
+        assert_eq!(Reply::NullOf(3).to_resp(2), b"_\r\n");
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use redlet_core::{ClientId, Config, Engine};
+use redlet_core::{ClientId, Config, Engine, Reply};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
@@ -139,6 +139,8 @@ impl Server {
         config.appenddirname = opts.appenddirname.clone();
         config.appendfilename = opts.appendfilename.clone();
         let mut engine = Engine::new(config);
+        // Client-side caching's BCAST messages go out once per turn of the event loop, as Redis's do.
+        engine.batch_broadcasts(true);
         // The engine times commands for the slow log and sleeps for DEBUG SLEEP with the host's clock.
         engine.set_host(monotonic_micros, |micros| std::thread::sleep(Duration::from_micros(micros)));
         // The data is loaded before the first client is accepted, as redis-server loads before serving: from
@@ -233,6 +235,9 @@ impl Server {
             if std::mem::take(&mut self.check_closing) {
                 self.check_clients();
             }
+            // Client-side caching's BCAST messages of this turn's changes, one per prefix (Redis's beforeSleep).
+            self.engine.end_turn();
+            self.deliver_pushes();
             // What this turn's commands propagated goes to the AOF before any of their replies goes out.
             self.persist_aof();
             if shutdown {
@@ -517,6 +522,12 @@ impl Server {
         if let Some(reply) = reply {
             reply.encode(resp, &mut c.output);
         }
+        // Its own tracking invalidations follow its reply, as Redis holds them until the command ends.
+        let after = self.engine.drain_pushes_after_reply();
+        if !after.is_empty() {
+            self.deliver(after);
+        }
+        let Some(Some(c)) = self.conns.get_mut(slot) else { return };
         // A blocking command that found nothing has no reply yet: it comes as a push when the client is served
         // or times out, and until then the connection's next commands wait (Redis stops processing its input).
         c.blocked = blocked;
@@ -530,7 +541,12 @@ impl Server {
 
     /// Appends the engine's pending pushes (pub/sub messages, replies of unblocked clients) to their connections.
     fn deliver_pushes(&mut self) {
-        for (id, push) in self.engine.drain_pushes() {
+        let pushes = self.engine.drain_pushes();
+        self.deliver(pushes);
+    }
+
+    fn deliver(&mut self, pushes: Vec<(ClientId, Reply)>) {
+        for (id, push) in pushes {
             let Some(&slot) = self.by_id.get(&id) else { continue };
             let resp = self.engine.resp_of(id);
             let still_blocked = self.engine.is_blocked(id);

@@ -5,9 +5,11 @@
 // (in the browser and in Node): same case syntax, same markers, RESP bytes compared the same way.
 // `!sleep MS` moves the virtual clock by MS instead of sleeping, which is what the clock is for.
 // A connection is a stream of replies: what a command pushed to the client (received through `onPush`, as RESP
-// bytes) followed by its reply. A command line compares the first pending one; `!pushed [N]` ticks and compares
-// the next N (`!unordered !pushed N`: all their elements as one multiset); `!send CMD` leaves all its replies
-// pending; `!noreply CMD` (a blocking command) must answer nothing; `!close` closes the current client.
+// bytes) followed by its reply, then what `onPush` marked as following the reply. A command line compares the
+// first pending one; `!pushed [N]` ticks and compares the next N (`!unordered !pushed N`: all their elements as
+// one multiset); `!send CMD` leaves all its replies pending; `!noreply CMD` (a blocking command) must answer
+// nothing; `!close` closes the current client. `{id:N}` in a command is client N's id, and `!ids` in front of a
+// line compares the integers equal to such an id as `{id:N}`, as the recordings keep them.
 
 /**
  * Where the wasm build knowingly differs from Redis's recorded reply (and from the native engine), with why.
@@ -18,12 +20,16 @@ export const KNOWN_WASM_DIFFERENCES = {};
 /** The seed `Config::default()` uses, as the Rust harness runs the engine with it. */
 const DEFAULT_SEED = 0x05eed1e7;
 
-/** Case file text into steps: {sleep}, {client}, {close}, {pushed}, or {line, text, marker, arg}. */
+/** Case file text into steps: {sleep}, {client}, {close}, {pushed, ids}, or {line, text, marker, arg, ids}. */
 export function parseCase(text) {
   const steps = [];
   text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
+    let line = raw.trim();
     if (!line || line.startsWith("#")) return;
+    // `!ids` goes in front of any other marker.
+    const idsMarker = /^!ids\s+(.*)$/.exec(line);
+    const ids = Boolean(idsMarker);
+    if (idsMarker) line = idsMarker[1];
     let rest = line;
     let marker = "exact";
     let arg = null;
@@ -35,7 +41,7 @@ export function parseCase(text) {
       if (word === "close") return steps.push({ close: true });
       const pushedStep = (rest, marker) => {
         const count = rest.trim() ? Number(rest.trim()) : 1;
-        return steps.push({ pushed: count, line: i + 1, text: count === 1 ? "!pushed" : `!pushed ${count}`, marker });
+        return steps.push({ pushed: count, line: i + 1, text: count === 1 ? "!pushed" : `!pushed ${count}`, marker, ids });
       };
       if (word === "pushed") return pushedStep(tail, "exact");
       if (word === "unordered" && tail.startsWith("!pushed")) return pushedStep(tail.slice("!pushed".length), "unordered");
@@ -51,7 +57,7 @@ export function parseCase(text) {
         throw new Error(`line ${i + 1}: unknown marker !${word}`);
       }
     }
-    if (rest.trim()) steps.push({ line: i + 1, text: rest, marker, arg });
+    if (rest.trim()) steps.push({ line: i + 1, text: rest, marker, arg, ids });
   });
   return steps;
 }
@@ -89,6 +95,17 @@ export function unescape(s) {
 }
 
 const latin1 = (bytes) => Array.from(bytes, (b) => String.fromCharCode(b)).join("");
+
+/** A reply with every RESP integer that is one of the ids `{id:N}` stood for written as `:{id:N}` (diff.rs's
+ *  `normalize_ids`). */
+function normalizeIds(bytes, seenIds) {
+  const lines = latin1(bytes).split("\r\n").map((l) => {
+    const m = /^:(\d+)$/.exec(l);
+    if (m) for (const [n, id] of seenIds) if (String(id) === m[1]) return `:{id:${n}}`;
+    return l;
+  });
+  return Uint8Array.from(lines.join("\r\n"), (c) => c.charCodeAt(0));
+}
 
 /** One RESP2/RESP3 reply parsed into {t, v} / {t, items}; t is the type byte. */
 export function parseResp(bytes) {
@@ -269,19 +286,26 @@ export function runCaseFiles(Redlet, files) {
     const db = new Redlet({ seed: DEFAULT_SEED, manualClock: true });
     // Replies pushed to each client (unblocked and timed-out waiters), oldest first, as RESP bytes.
     const pushed = new Map();
-    db.onPush((_message, clientId, resp) => {
+    // Pushes that follow their command's reply on the wire (a client's own tracking invalidations): they join
+    // the streams once the reply has.
+    let afterReply = [];
+    db.onPush((_message, clientId, resp, after) => {
+      if (after) return void afterReply.push([clientId, resp]);
       if (!pushed.has(clientId)) pushed.set(clientId, []);
       pushed.get(clientId).push(resp);
     });
     // Connections are opened on first use, as the Rust harness opens them. Only `connect()` clients are used:
     // the console client is never opened, so the engine holds exactly the harness's clients.
     const sides = new Map();
+    // The ids `{id:N}` stood for, by N (kept after client N is gone, for `!ids`).
+    const seenIds = new Map();
     let current = 1;
     let index = 0;
-    const side = () => {
-      if (!sides.has(current)) sides.set(current, db.connect());
-      return sides.get(current);
+    const sideOf = (n) => {
+      if (!sides.has(n)) sides.set(n, db.connect());
+      return sides.get(n);
     };
+    const side = () => sideOf(current);
     for (const step of steps) {
       if (step.sleep !== undefined) {
         db.advanceTime(step.sleep);
@@ -320,12 +344,22 @@ export function runCaseFiles(Redlet, files) {
         ours = Uint8Array.from(parts);
       } else {
         // The command's pushes reach the stream through onPush before execResp returns its reply.
-        const reply = conn.execResp(step.text);
+        const line = step.text.replace(/\{id:(\d+)\}/g, (_, n) => {
+          const id = sideOf(Number(n)).id;
+          seenIds.set(Number(n), id);
+          return String(id);
+        });
+        const reply = conn.execResp(line);
         if (step.marker === "noreply") ours = reply;
         else {
           if (reply.length) stream().push(reply);
           ours = step.marker === "send" ? new Uint8Array() : stream().shift() ?? new Uint8Array();
         }
+        for (const [clientId, resp] of afterReply) {
+          if (!pushed.has(clientId)) pushed.set(clientId, []);
+          pushed.get(clientId).push(resp);
+        }
+        afterReply = [];
         // QUIT closes the client; the harness reconnects at once.
         if (conn.closed) {
           pushed.delete(conn.id);
@@ -333,6 +367,7 @@ export function runCaseFiles(Redlet, files) {
         }
       }
       tally.commands += 1;
+      if (step.ids) ours = normalizeIds(ours, seenIds);
       if (!matches(step, ours, row[1])) {
         const text = `${step.text}\n    redis:  ${show(row[1])}\n    redlet: ${show(ours)}`;
         tally.differences.push({ at: `${file.name}:${step.line}`, text });

@@ -24,6 +24,8 @@ export async function usage(): Promise<string> {
   const fromClient: (RedisReply | undefined)[] = client.commands([["PING"]]).concat(client.execMany(["PING"]));
   client.onPush((message: RedisReply, resp: Uint8Array) => void [message, resp]);
   db.onPush((message: RedisReply, clientId: number, resp: Uint8Array) => void [message, clientId, resp]);
+  db.onPush((_m: RedisReply, _id: number, _resp: Uint8Array, afterReply: boolean) => void afterReply);
+  client.onPush((_m: RedisReply, _resp: Uint8Array, afterReply: boolean) => void afterReply);
   db.onPush((message) => void message);
   db.onPush(null);
   const changed: string[] = [];

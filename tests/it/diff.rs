@@ -10,6 +10,10 @@
 //! in the order of Redis's command dictionary, which a random hash seed decides per server process).
 //! Directives alone on a line: `!sleep MS` (real time passes for both), `!client N` (switch connection).
 //!
+//! Client ids differ between the two servers, so an argument `{id:N}` stands for the id of client N's
+//! connection on each side (CLIENT TRACKING ... REDIRECT {id:2}), and `!ids` in front of a line (a command or
+//! `!pushed`) compares every integer equal to such an id as `{id:N}` (a `tracking-redir-broken` push, GETREDIR).
+//!
 //! Blocking commands: `!noreply CMD` runs a command that blocks. Redis is sent it without a reply being read, and
 //! the engine must answer nothing (`Engine::execute` returns `None`). The reply comes later: `!pushed` reads the
 //! current client's pending reply from its Redis connection (waiting up to a second; none is recorded as empty)
@@ -96,10 +100,16 @@ impl Redlet {
         match (self, ours) {
             (Redlet::Engine { engine, pushed }, Ours::Client(id)) => {
                 let reply = engine.execute(*id, args, now_ms());
-                // The client's stream: what the command pushed (to it and to others) first, then its reply.
+                // The client's stream: what the command pushed (to it and to others) first, then its reply, then
+                // what goes after the reply (its own tracking invalidations).
                 for (client, push) in engine.drain_pushes() {
                     pushed.entry(client).or_default().push_back(push.to_resp(engine.resp_of(client)));
                 }
+                let after: Vec<(ClientId, Vec<u8>)> = engine
+                    .drain_pushes_after_reply()
+                    .into_iter()
+                    .map(|(client, push)| (client, push.to_resp(engine.resp_of(client))))
+                    .collect();
                 let stream = pushed.entry(*id).or_default();
                 let reply = reply.map(|r| r.to_resp(engine.resp_of(*id)));
                 let reply = match (marker, reply) {
@@ -109,6 +119,9 @@ impl Redlet {
                         if *marker == Marker::Send { Vec::new() } else { stream.pop_front().unwrap_or_default() }
                     }
                 };
+                for (client, push) in after {
+                    pushed.entry(client).or_default().push_back(push);
+                }
                 if engine.is_closing(*id) {
                     engine.disconnect(*id);
                     pushed.remove(id);
@@ -134,6 +147,7 @@ impl Redlet {
         match (self, ours) {
             (Redlet::Engine { engine, pushed }, Ours::Client(id)) => {
                 engine.tick(now_ms());
+                // A tick follows no command, so nothing of it goes after a reply.
                 for (client, reply) in engine.drain_pushes() {
                     let bytes = reply.to_resp(engine.resp_of(client));
                     pushed.entry(client).or_default().push_back(bytes);
@@ -145,6 +159,14 @@ impl Redlet {
                 Err(e) => format!("<redlet-server: {e}>").into_bytes(),
             },
             _ => Vec::new(),
+        }
+    }
+
+    /// The engine's id of a client (over TCP, what CLIENT ID answers).
+    fn id_of(&mut self, ours: &mut Ours) -> u64 {
+        match ours {
+            Ours::Client(id) => *id,
+            Ours::Conn(conn) => conn.call(&[b"CLIENT", b"ID"]).map(|r| resp_integer(&r)).unwrap_or(0),
         }
     }
 
@@ -194,11 +216,11 @@ pub enum Marker {
 pub enum Step {
     Sleep(u64),
     Client(u32),
-    /// Compare the current client's next `count` pending replies (`Unordered`: as a multiset).
-    Pushed { line_no: usize, count: usize, unordered: bool },
+    /// Compare the current client's next `count` pending replies (`Unordered`: as a multiset; `ids`: see `!ids`).
+    Pushed { line_no: usize, count: usize, unordered: bool, ids: bool },
     /// Drop the current client's connection on both sides.
     Close,
-    Command { line_no: usize, text: String, marker: Marker, argv: Vec<Vec<u8>> },
+    Command { line_no: usize, text: String, marker: Marker, argv: Vec<Vec<u8>>, ids: bool },
 }
 
 /// Parses a case file into steps; a malformed line is a test failure naming the line.
@@ -211,6 +233,11 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
             continue;
         }
         let where_ = || format!("{}:{line_no}", path.display());
+        // `!ids` goes in front of any other marker.
+        let (ids, line) = match line.strip_prefix("!ids") {
+            Some(tail) if tail.starts_with(char::is_whitespace) => (true, tail.trim_start()),
+            _ => (false, line),
+        };
         let mut rest = line;
         let mut marker = Marker::Exact;
         if let Some(after) = line.strip_prefix('!') {
@@ -227,13 +254,13 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                 }
                 "pushed" => {
                     let count = if tail.is_empty() { 1 } else { tail.parse().unwrap_or_else(|_| panic!("{}: !pushed [N]", where_())) };
-                    steps.push(Step::Pushed { line_no, count, unordered: false });
+                    steps.push(Step::Pushed { line_no, count, unordered: false, ids });
                     continue;
                 }
                 "unordered" if tail.starts_with("!pushed") => {
                     let n = tail.trim_start_matches("!pushed").trim();
                     let count = if n.is_empty() { 1 } else { n.parse().unwrap_or_else(|_| panic!("{}: !pushed [N]", where_())) };
-                    steps.push(Step::Pushed { line_no, count, unordered: true });
+                    steps.push(Step::Pushed { line_no, count, unordered: true, ids });
                     continue;
                 }
                 "close" => {
@@ -256,7 +283,7 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
                     };
                     rest = cmd.trim_start();
                     let argv = split_args(rest.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", where_()));
-                    steps.push(Step::Command { line_no, text: rest.to_string(), marker, argv });
+                    steps.push(Step::Command { line_no, text: rest.to_string(), marker, argv, ids });
                     continue;
                 }
                 _ => panic!("{}: unknown marker !{word}", where_()),
@@ -267,7 +294,7 @@ pub fn parse_case(path: &Path, text: &str) -> Vec<Step> {
         if argv.is_empty() {
             continue;
         }
-        steps.push(Step::Command { line_no, text: rest.to_string(), marker, argv });
+        steps.push(Step::Command { line_no, text: rest.to_string(), marker, argv, ids });
     }
     steps
 }
@@ -541,6 +568,7 @@ pub const RESET: &[&[&str]] = &[
     &["CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64"],
     &["CONFIG", "SET", "zset-max-listpack-entries", "128", "zset-max-listpack-value", "64"],
     &["CONFIG", "SET", "list-max-listpack-size", "-2", "list-compress-depth", "0"],
+    &["CONFIG", "SET", "tracking-table-max-keys", "1000000"],
 ];
 
 /// Both sides of one simulated connection.
@@ -549,6 +577,23 @@ struct Side {
     conn: Option<Conn>,
     /// Sent a blocking command whose reply no `!pushed` has read yet.
     blocked: bool,
+    /// The connection's id on each side (Redlet's, Redis's; 0 unknown), asked as it opens in a file that uses
+    /// `{id:N}` (asked later, a subscribed RESP2 connection could not answer).
+    ids: (u64, u64),
+}
+
+impl Side {
+    fn open(redlet: &mut Redlet, server: Option<&RedisServer>, want_ids: bool) -> Side {
+        let mut ours = redlet.connect();
+        let mut conn = server.map(|s| s.connect().expect("connect to redis-server"));
+        let ids = if want_ids {
+            let theirs = conn.as_mut().map_or(0, |c| c.call(&[b"CLIENT", b"ID"]).map(|r| resp_integer(&r)).unwrap_or(0));
+            (redlet.id_of(&mut ours), theirs)
+        } else {
+            (0, 0)
+        };
+        Side { ours, conn, blocked: false, ids }
+    }
 }
 
 #[derive(Default)]
@@ -588,12 +633,16 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
         redlet.settle(&line);
     };
     let mut sides: BTreeMap<u32, Side> = BTreeMap::new();
+    // The ids `{id:N}` stood for, as (N, Redlet's id, Redis's id): a `!ids` line compares them as `{id:N}`, even
+    // after client N is gone.
+    let mut seen_ids: Vec<(u32, u64, u64)> = Vec::new();
+    let want_ids = text.contains("{id:");
     let mut current = 1u32;
     let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
     let mut index = 0usize;
     tally.files += 1;
     for step in steps {
-        let (line_no, text, marker, ours, theirs_live) = match step {
+        let (line_no, text, marker, ours, theirs_live, ids) = match step {
             Step::Sleep(ms) => {
                 std::thread::sleep(Duration::from_millis(ms));
                 continue;
@@ -612,12 +661,8 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
                 }
                 continue;
             }
-            Step::Pushed { line_no, count, unordered } => {
-                let side = sides.entry(current).or_insert_with(|| Side {
-                    ours: redlet.connect(),
-                    conn: server.map(|s| s.connect().expect("connect to redis-server")),
-                    blocked: false,
-                });
+            Step::Pushed { line_no, count, unordered, ids } => {
+                let side = sides.entry(current).or_insert_with(|| Side::open(&mut redlet, server, want_ids));
                 side.blocked = false;
                 let mut ours = Vec::new();
                 let mut theirs = side.conn.as_ref().map(|_| Vec::new());
@@ -633,18 +678,24 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
                 }
                 let text = if count == 1 { "!pushed".to_string() } else { format!("!pushed {count}") };
                 let marker = if unordered { Marker::Unordered } else { Marker::Exact };
-                (line_no, text, marker, ours, theirs)
+                (line_no, text, marker, ours, theirs, ids)
             }
-            Step::Command { line_no, text, marker, argv } => {
-                let side = sides.entry(current).or_insert_with(|| Side {
-                    ours: redlet.connect(),
-                    conn: server.map(|s| s.connect().expect("connect to redis-server")),
-                    blocked: false,
-                });
-                let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            Step::Command { line_no, text, marker, argv, ids } => {
+                // `{id:N}` arguments: each side's id of client N, whose connection opens if it is not open yet.
+                for n in id_refs(&argv) {
+                    let side = sides.entry(n).or_insert_with(|| Side::open(&mut redlet, server, want_ids));
+                    let (ours_id, theirs_id) = side.ids;
+                    seen_ids.retain(|&(m, _, _)| m != n);
+                    seen_ids.push((n, ours_id, theirs_id));
+                }
+                let ours_argv: Vec<Vec<u8>> = argv.iter().map(|a| substitute_ids(a, &seen_ids, true)).collect();
+                let theirs_argv: Vec<Vec<u8>> = argv.iter().map(|a| substitute_ids(a, &seen_ids, false)).collect();
+                let side = sides.entry(current).or_insert_with(|| Side::open(&mut redlet, server, want_ids));
+                let args: Vec<&[u8]> = ours_argv.iter().map(Vec::as_slice).collect();
                 let noreply = marker == Marker::NoReply;
                 let send = noreply || marker == Marker::Send;
                 let ours = redlet.command(&mut side.ours, &args, &marker);
+                let args: Vec<&[u8]> = theirs_argv.iter().map(Vec::as_slice).collect();
                 side.blocked |= noreply;
                 let theirs = match (side.conn.as_mut(), server) {
                     (Some(conn), Some(_)) if send => {
@@ -666,8 +717,15 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
                     let blocked = redlet.blocked(&sides);
                     watch(&mut redlet, format!("blocked_clients:{blocked}"));
                 }
-                (line_no, text, marker, ours, theirs)
+                (line_no, text, marker, ours, theirs, ids)
             }
+        };
+        let (ours, theirs_live) = if ids {
+            let ours_ids: Vec<(u32, u64)> = seen_ids.iter().map(|&(n, o, _)| (n, o)).collect();
+            let theirs_ids: Vec<(u32, u64)> = seen_ids.iter().map(|&(n, _, t)| (n, t)).collect();
+            (normalize_ids(&ours, &ours_ids), theirs_live.map(|t| normalize_ids(&t, &theirs_ids)))
+        } else {
+            (ours, theirs_live)
         };
         let theirs = match theirs_live {
             Some(reply) => reply,
@@ -719,6 +777,59 @@ fn run_file(path: &Path, server: Option<&RedisServer>, record: bool, target: Tar
             tally.differences.push(format!("{}: recording has a different number of commands", path.display()));
         }
     }
+}
+
+/// The client numbers N of the `{id:N}` arguments of a command.
+fn id_refs(argv: &[Vec<u8>]) -> Vec<u32> {
+    let mut refs = Vec::new();
+    for arg in argv {
+        let text = String::from_utf8_lossy(arg);
+        let mut rest = text.as_ref();
+        while let Some(at) = rest.find("{id:") {
+            let tail = &rest[at + 4..];
+            if let Some(end) = tail.find('}') {
+                if let Ok(n) = tail[..end].parse() {
+                    refs.push(n);
+                }
+            }
+            rest = tail;
+        }
+    }
+    refs
+}
+
+/// `arg` with each `{id:N}` replaced by client N's id on one side (`ours`: Redlet's, else Redis's).
+fn substitute_ids(arg: &[u8], ids: &[(u32, u64, u64)], ours: bool) -> Vec<u8> {
+    let mut text = String::from_utf8_lossy(arg).into_owned();
+    if !text.contains("{id:") {
+        return arg.to_vec();
+    }
+    for &(n, o, t) in ids {
+        text = text.replace(&format!("{{id:{n}}}"), &(if ours { o } else { t }).to_string());
+    }
+    text.into_bytes()
+}
+
+/// A reply with every RESP integer that is one of `ids` written as `:{id:N}`, so replies that carry client ids
+/// compare across servers.
+fn normalize_ids(bytes: &[u8], ids: &[(u32, u64)]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<String> = text
+        .split("\r\n")
+        .map(|line| {
+            let id = line.strip_prefix(':').and_then(|n| n.parse::<u64>().ok());
+            match ids.iter().find(|&&(_, i)| Some(i) == id) {
+                Some((n, _)) => format!(":{{id:{n}}}"),
+                None => line.to_string(),
+            }
+        })
+        .collect();
+    lines.join("\r\n").into_bytes()
+}
+
+/// The value of a RESP integer reply (`:5\r\n`), 0 for anything else.
+fn resp_integer(reply: &[u8]) -> u64 {
+    String::from_utf8_lossy(reply).trim().strip_prefix(':').and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// Polls Redis until INFO clients shows the `field:value` line `line` (for up to a second: a case that expects a

@@ -420,6 +420,39 @@ fn blocked_client_pipeline_waits() {
     assert!(ping_ok(redlet.port));
 }
 
+/// Client-side caching with pipelines: a RESP3 client's own invalidations follow each reply in default mode;
+/// BCAST messages come once per event-loop turn, one per prefix with the turn's changed keys, after the
+/// pipeline's replies for the writer itself: the same bytes as Redis.
+#[test]
+fn tracking_messages_follow_the_event_loop() {
+    let Some(redis) = redis_or_skip("tracking_messages_follow_the_event_loop") else { return };
+    let redlet = RedletServer::start();
+    let session = |port: u16| {
+        let mut own = raw(port);
+        own.write_all(b"HELLO 3\r\nCLIENT TRACKING on\r\nMGET a b\r\n").expect("write");
+        receive(&mut own, Duration::from_millis(200));
+        own.write_all(b"SET a 1\r\nGET a\r\nSET a 2\r\nSET b 1\r\n").expect("write");
+        let default_mode = receive(&mut own, Duration::from_millis(300));
+        let mut bcast = raw(port);
+        bcast.write_all(b"HELLO 3\r\nCLIENT TRACKING on BCAST PREFIX p: PREFIX q\r\n").expect("write");
+        receive(&mut bcast, Duration::from_millis(200));
+        // One write of a whole pipeline, so one turn reads it.
+        let mut writer = raw(port);
+        writer.write_all(b"SET p:b 1\r\nSET q1 1\r\nSET p:a 1\r\nSET other 1\r\nSET p:b 2\r\n").expect("write");
+        let to_writer = receive(&mut writer, Duration::from_millis(300));
+        let batched = receive(&mut bcast, Duration::from_millis(300));
+        bcast.write_all(b"SET p:x 1\r\nSET q2 1\r\nPING\r\n").expect("write");
+        let own_bcast = receive(&mut bcast, Duration::from_millis(300));
+        (show(&default_mode), show(&to_writer), show(&batched), show(&own_bcast))
+    };
+    let theirs = session(redis.port);
+    let ours = session(redlet.port);
+    // The pipeline's changes under p: came in one message, as one turn read them.
+    let batch = r">2\r\n$10\r\ninvalidate\r\n*2\r\n$3\r\np:a\r\n$3\r\np:b\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nq1\r\n";
+    assert_eq!(theirs.2, batch, "redis read the pipeline in more than one turn");
+    assert_eq!(ours, theirs, "redlet (left) vs redis (right)");
+}
+
 /// Bulk and multibulk lengths a client only announces cost no memory: 4 GiB headers are refused before any
 /// allocation, and a legal 500 MB announcement with a few bytes behind it does not reserve 500 MB.
 #[test]

@@ -112,7 +112,12 @@ impl<'a> Run<'a> {
     /// Hands the engine's pushes to the consoles they are for, each compared with the next reply Redis sent that
     /// console's connection.
     fn deliver(&mut self, line: usize) {
-        for (id, push) in self.engine.drain_pushes() {
+        let pushes = self.engine.drain_pushes();
+        self.deliver_pushes(pushes, line);
+    }
+
+    fn deliver_pushes(&mut self, pushes: Vec<(ClientId, Reply)>, line: usize) {
+        for (id, push) in pushes {
             let resp = self.engine.resp_of(id);
             let Some((&n, console)) = self.consoles.iter_mut().find(|(_, c)| c.id == id) else { continue };
             console.printed.push_str(&format_console::<&[u8]>(&[], &push, resp));
@@ -152,6 +157,13 @@ impl<'a> Run<'a> {
     }
 
     fn command(&mut self, n: usize, line: &StepLine, step: &Step) {
+        self.run_command(n, line, step);
+        // What goes on the wire after the reply (a client's own tracking invalidations) comes next.
+        let after = self.engine.drain_pushes_after_reply();
+        self.deliver_pushes(after, line.line);
+    }
+
+    fn run_command(&mut self, n: usize, line: &StepLine, step: &Step) {
         let (excerpt, approx) = (step.excerpt, step.approx);
         self.settle(n);
         self.commands += 1;

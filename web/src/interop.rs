@@ -77,7 +77,7 @@ fn to_js(reply: &Reply, v3: bool) -> JsValue {
         Reply::Error(e) => redis_error(e),
         Reply::Integer(i) => int_to_js(*i),
         Reply::Bulk(b) | Reply::Verbatim(_, b) => bytes_to_js(b),
-        Reply::Nil | Reply::NilArray => JsValue::NULL,
+        Reply::Nil | Reply::NilArray | Reply::NullOf(_) => JsValue::NULL,
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items.iter().map(|r| to_js(r, v3)).collect::<Array>().into(),
         Reply::Map(pairs) if v3 => map_to_js(pairs),
         Reply::Map(pairs) => pairs.iter().flat_map(|(k, v)| [to_js(k, v3), to_js(v, v3)]).collect::<Array>().into(),

@@ -69,12 +69,14 @@ export interface RedletOptions {
 }
 
 /**
- * Called with each push (pub/sub message, the reply of a client a blocking command had left waiting), the id of
- * the client it is for, and its RESP bytes as that client's connection would receive them.
+ * Called with each push (pub/sub message, the reply of a client a blocking command had left waiting, a
+ * client-side caching invalidation), the id of the client it is for, its RESP bytes as that client's connection
+ * would receive them, and whether it follows the reply of the command that caused it on that connection (a
+ * client's own invalidations, which Redis sends after the reply); other pushes of a command come before it.
  */
-export type PushHandler = (message: RedisReply, clientId: number, resp: Uint8Array) => void;
-/** Called with each push for one client, and its RESP bytes. */
-export type ClientPushHandler = (message: RedisReply, resp: Uint8Array) => void;
+export type PushHandler = (message: RedisReply, clientId: number, resp: Uint8Array, afterReply: boolean) => void;
+/** Called with each push for one client, its RESP bytes, and whether it follows the command's reply. */
+export type ClientPushHandler = (message: RedisReply, resp: Uint8Array, afterReply: boolean) => void;
 
 /**
  * A keyspace event: what a command (or expiry) did to a key, named as Redis's keyspace notifications name it
@@ -292,15 +294,16 @@ fn with_slices<'a, R>(argv: impl Iterator<Item = &'a [u8]> + Clone, f: impl FnOn
 
 /// Runs one command for `client`, then delivers the keyspace events and the pushes it produced.
 fn run(shared: &SharedRef, client: ClientId, args: &[&[u8]]) -> Result<Outcome, JsValue> {
-    let (outcome, events, pushes) = {
+    let (outcome, events, pushes, after) = {
         let mut s = shared.try_borrow_mut().map_err(|_| busy())?;
         let now = s.now_ms();
         let reply = s.engine.execute(client, &args, now);
         let outcome = Outcome { reply, resp: s.engine.resp_of(client), closing: s.engine.is_closing(client) };
-        (outcome, s.engine.drain_events(), s.engine.drain_pushes())
+        (outcome, s.engine.drain_events(), s.engine.drain_pushes(), s.engine.drain_pushes_after_reply())
     };
     deliver_events(shared, events);
-    deliver(shared, pushes);
+    deliver(shared, pushes, false);
+    deliver(shared, after, true);
     Ok(outcome)
 }
 
@@ -318,8 +321,10 @@ fn deliver_events(shared: &SharedRef, events: Vec<KeyEvent>) {
     }
 }
 
-/// Hands pushes to the callbacks: the client's own first, then the global one.
-fn deliver(shared: &SharedRef, pushes: Vec<(ClientId, Reply)>) {
+/// Hands pushes to the callbacks: the client's own first, then the global one. `after_reply` tells them the
+/// pushes follow the command's reply on the wire.
+fn deliver(shared: &SharedRef, pushes: Vec<(ClientId, Reply)>, after_reply: bool) {
+    let after = JsValue::from_bool(after_reply);
     for (client, message) in pushes {
         let (own, global, resp) = match shared.try_borrow() {
             Ok(s) => (s.client_push.get(&client).cloned(), s.on_push.clone(), s.engine.resp_of(client)),
@@ -331,12 +336,12 @@ fn deliver(shared: &SharedRef, pushes: Vec<(ClientId, Reply)>) {
         let value = interop::value_for(&message, resp);
         let bytes: JsValue = interop::bytes_to_uint8array(&message.to_resp(resp)).into();
         if let Some(f) = own {
-            if let Err(e) = f.call2(&JsValue::NULL, &value, &bytes) {
+            if let Err(e) = f.call3(&JsValue::NULL, &value, &bytes, &after) {
                 console_error(&e);
             }
         }
         if let Some(f) = global {
-            if let Err(e) = f.call3(&JsValue::NULL, &value, &JsValue::from_f64(client as f64), &bytes) {
+            if let Err(e) = f.call4(&JsValue::NULL, &value, &JsValue::from_f64(client as f64), &bytes, &after) {
                 console_error(&e);
             }
         }
@@ -355,7 +360,7 @@ fn tick(shared: &SharedRef, advance_ms: f64) -> Result<(), JsValue> {
         (s.engine.drain_events(), s.engine.drain_pushes())
     };
     deliver_events(shared, events);
-    deliver(shared, pushes);
+    deliver(shared, pushes, false);
     Ok(())
 }
 

@@ -53,7 +53,8 @@ pub struct Modes {
     pub tracking: Option<Tracking>,
 }
 
-/// CLIENT TRACKING's options for one client.
+/// CLIENT TRACKING's options for one client; what the engine shares (the tracking table, the prefixes'
+/// clients) is in `crate::tracking`.
 #[derive(Clone, Debug, Default)]
 pub struct Tracking {
     /// The client invalidations are redirected to; 0 for none (what GETREDIR answers while tracking).
@@ -64,6 +65,9 @@ pub struct Tracking {
     pub noloop: bool,
     /// CLIENT CACHING YES (OPTIN) or NO (OPTOUT) was given for the next command.
     pub caching: bool,
+    /// The redirect target was gone when an invalidation was due (TRACKINGINFO's `broken_redirect`, CLIENT
+    /// LIST's flag `R`), until tracking is enabled again.
+    pub broken_redirect: bool,
     /// BCAST prefixes, sorted as Redis's radix tree walks them; BCAST alone registers the empty prefix.
     pub prefixes: Vec<Vec<u8>>,
 }
@@ -243,6 +247,7 @@ fn reset(e: &mut Engine, c: &Ctx) -> Reply {
     e.pubsub.remove_client(c.client);
     // Out of MONITOR mode, tracking off, replies on, NO-EVICT off.
     crate::slowlog::disconnected(e, c.client);
+    crate::tracking::disable(e, c.client);
     if let Some(cl) = e.client_mut(c.client) {
         cl.db = 0;
         cl.resp = 2;
@@ -466,6 +471,9 @@ pub(crate) fn client_info_line(e: &Engine, cl: &Client, current: Option<&Ctx>) -
     }
     if cl.modes.tracking.is_some() {
         flags.push('t');
+    }
+    if cl.modes.tracking.as_ref().is_some_and(|t| t.broken_redirect) {
+        flags.push('R');
     }
     if cl.modes.tracking.as_ref().is_some_and(|t| t.bcast) {
         flags.push('B');
@@ -704,7 +712,7 @@ fn client_tracking(e: &mut Engine, c: &Ctx) -> Reply {
     }
     let Some(cl) = e.clients.get_mut(&c.client) else { return Reply::Nil };
     if eq_ic(c.arg(2), "off") {
-        cl.modes.tracking = None;
+        crate::tracking::disable(e, c.client);
         return Reply::ok();
     }
     if !eq_ic(c.arg(2), "on") {
@@ -763,8 +771,10 @@ fn client_tracking(e: &mut Engine, c: &Ctx) -> Reply {
             }
         }
     }
-    // Enabling again keeps the prefixes registered before and replaces the options (Redis's enableTracking).
-    let mut all = old.map(|t| t.prefixes).unwrap_or_default();
+    // Enabling again keeps the prefixes registered before and CLIENT CACHING's flag, and replaces the other
+    // options (Redis's enableTracking).
+    let mut all = old.as_ref().map(|t| t.prefixes.clone()).unwrap_or_default();
+    let caching = old.as_ref().is_some_and(|t| t.caching);
     if bcast && prefixes.is_empty() {
         prefixes.push(b"");
     }
@@ -773,7 +783,9 @@ fn client_tracking(e: &mut Engine, c: &Ctx) -> Reply {
             all.insert(at, p.to_vec());
         }
     }
-    cl.modes.tracking = Some(Tracking { redirect, bcast, optin, optout, noloop, caching: false, prefixes: all });
+    cl.modes.tracking = old;
+    let settings = Tracking { redirect, bcast, optin, optout, noloop, caching, broken_redirect: false, prefixes: all };
+    crate::tracking::enable(e, c.client, settings);
     Reply::ok()
 }
 
@@ -807,6 +819,9 @@ fn client_trackinginfo(e: &mut Engine, c: &Ctx) -> Reply {
             }
             if t.noloop {
                 flags.push("noloop");
+            }
+            if t.broken_redirect {
+                flags.push("broken_redirect");
             }
         }
     }

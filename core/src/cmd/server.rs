@@ -82,6 +82,8 @@ fn flushdb(e: &mut Engine, c: &Ctx) -> Reply {
         return Error::Syntax.into();
     }
     flush_db(e, c.db);
+    // Client-side caching drops every tracked key, whichever database was flushed (Redis's signalFlushedDb).
+    crate::tracking::flushed(e);
     // Propagated even when the database was already empty, as Redis forces it.
     crate::propagate::force(e);
     Reply::ok()
@@ -95,6 +97,7 @@ fn flushall(e: &mut Engine, c: &Ctx) -> Reply {
     for dbi in 0..e.dbs.len() {
         flush_db(e, dbi);
     }
+    crate::tracking::flushed(e);
     // With save points configured, Redis writes the now empty dataset at once (flushAllDataAndResetRDB).
     if !e.config.save.is_empty() {
         let _ = e.save_snapshot(Format::V9);
@@ -327,7 +330,7 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "client_recent_max_input_buffer" => 20480,
                 "client_recent_max_output_buffer" => 0,
                 "blocked_clients" => e.blocking.len() + e.pause.len(),
-                "tracking_clients" => 0,
+                "tracking_clients" => e.tracking.clients(),
                 "clients_in_timeout_table" => e.blocking.with_deadline(),
             );
         }
@@ -482,9 +485,9 @@ fn info_section(e: &Engine, name: &str, out: &mut String) {
                 "active_defrag_key_misses" => 0,
                 "total_active_defrag_time" => 0,
                 "current_active_defrag_time" => 0,
-                "tracking_total_keys" => 0,
-                "tracking_total_items" => 0,
-                "tracking_total_prefixes" => 0,
+                "tracking_total_keys" => e.tracking.total_keys(),
+                "tracking_total_items" => e.tracking.total_items(),
+                "tracking_total_prefixes" => e.tracking.total_prefixes(),
                 "unexpected_error_replies" => 0,
                 "total_error_replies" => s.total_error_replies,
                 "dump_payload_sanitizations" => 0,

@@ -309,6 +309,8 @@ impl Engine {
         for db in self.dbs.iter_mut() {
             db.clear();
         }
+        // Emptied data, as a flush (Redis's emptyData): tracking clients get a null invalidation.
+        crate::tracking::flushed(self);
         self.merge(loaded);
     }
 

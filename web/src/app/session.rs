@@ -328,6 +328,11 @@ impl Session {
             let text = trim(format_console(argv, reply, resp));
             ran.outputs.push((client, if reply.is_error() { Out::Error(text) } else { Out::Reply(text) }));
         }
+        // A client's own tracking invalidations follow its reply, as on the wire.
+        for (to, push) in self.engine.drain_pushes_after_reply() {
+            let resp = self.engine.resp_of(to);
+            ran.outputs.push((to, Out::Push(trim(format_console::<&[u8]>(&[], &push, resp)))));
+        }
     }
 }
 
@@ -418,6 +423,22 @@ mod tests {
         assert_eq!(replies(&ran, b), ["(integer) 1"]);
         assert_eq!(replies(&ran, a), ["1) \"jobs\"\n2) \"email\""]);
         assert!(!s.is_blocked(a));
+    }
+
+    #[test]
+    fn a_tracking_console_sees_its_own_invalidation_after_the_reply() {
+        let mut s = Session::new(1);
+        let (a, b) = (s.connect(T0), s.connect(T0));
+        s.run_line(a, "HELLO 3", T0, Lang::En);
+        s.run_line(a, "CLIENT TRACKING ON", T0, Lang::En);
+        s.run_line(a, "GET k", T0, Lang::En);
+        let ran = s.run_line(a, "SET k 1", T0, Lang::En);
+        let printed: Vec<&Out> = ran.outputs.iter().filter(|(to, _)| *to == a).map(|(_, o)| o).skip(1).collect();
+        let invalidate = Out::Push("1) \"invalidate\"\n2) 1) \"k\"".into());
+        assert_eq!(printed, [&Out::Reply("OK".into()), &invalidate]);
+        s.run_line(a, "GET k", T0, Lang::En);
+        let ran = s.run_line(b, "SET k 2", T0, Lang::En);
+        assert_eq!(ran.outputs.iter().filter(|(to, _)| *to == a).map(|(_, o)| o).collect::<Vec<_>>(), [&invalidate]);
     }
 
     #[test]
