@@ -150,9 +150,38 @@ fn tty(reply: &Reply, prefix: &[u8], out: &mut Vec<u8>) {
         Reply::BigNumber(n) => out.extend_from_slice(alloc::format!("(big number) {n}\n").as_bytes()),
         Reply::Array(items) => tty_list(items, b')', "(empty array)\n", prefix, out),
         Reply::Set(items) => tty_list(items, b'~', "(empty set)\n", prefix, out),
-        Reply::Push(items) => tty_list(items, b')', "(empty push)\n", prefix, out),
+        Reply::Push(items) => match invalidated_keys(items).filter(|_| prefix.is_empty()) {
+            Some(keys) => tty_invalidate(keys, out),
+            None => tty_list(items, b')', "(empty push)\n", prefix, out),
+        },
         Reply::Map(pairs) => tty_map(pairs, prefix, out),
     }
+}
+
+/// The keys of a client-side caching invalidation push (`invalidate` and an array of keys), which redis-cli's
+/// push handler prints its own way (`isInvalidateReply`); a flush's null list is printed as any push.
+fn invalidated_keys(items: &[Reply]) -> Option<&[Reply]> {
+    match items {
+        [Reply::Bulk(kind), Reply::Array(keys)] if kind.as_slice() == b"invalidate" => Some(keys),
+        _ => None,
+    }
+}
+
+/// `-> invalidate: 'k1', 'k2'`, as redis-cli's cliFormatInvalidateTTY: each key as a C string (up to a NUL) in
+/// single quotes, unescaped.
+fn tty_invalidate(keys: &[Reply], out: &mut Vec<u8>) {
+    out.extend_from_slice(b"-> invalidate: ");
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        out.push(b'\'');
+        if let Reply::Bulk(k) = key {
+            out.extend_from_slice(c_string(k));
+        }
+        out.push(b'\'');
+    }
+    out.push(b'\n');
 }
 
 /// The width of the largest 1-based index, and the prefix nested lines get: the parent's plus that width
@@ -288,6 +317,21 @@ mod tests {
 
     fn show(b: &[u8]) -> String {
         String::from_utf8_lossy(b).into_owned()
+    }
+
+    /// Client-side caching's invalidations as redis-cli 7.0.15 printed them on a terminal (`redis-cli -3`,
+    /// CLIENT TRACKING on BCAST, MSET a 1 b 2, then FLUSHALL): its push handler's own line for a list of keys,
+    /// the usual layout for a flush's null.
+    #[test]
+    fn invalidations_print_as_redis_cli_prints_them() {
+        let push = |keys: Reply| Reply::Push(vec![Reply::bulk_str("invalidate"), keys]);
+        let keys = push(Reply::Array(vec![Reply::bulk_str("a"), Reply::bulk_str("b")]));
+        assert_eq!(show(&format_tty_bytes(&keys)), "-> invalidate: 'a', 'b'\n");
+        assert_eq!(show(&format_tty_bytes(&push(Reply::Array(vec![Reply::bulk_str("k")])))), "-> invalidate: 'k'\n");
+        assert_eq!(show(&format_tty_bytes(&push(Reply::Nil))), "1) \"invalidate\"\n2) (nil)\n");
+        // Any other push keeps the list layout.
+        let message = Reply::Push(vec![Reply::bulk_str("message"), Reply::bulk_str("ch"), Reply::bulk_str("hi")]);
+        assert_eq!(show(&format_tty_bytes(&message)), "1) \"message\"\n2) \"ch\"\n3) \"hi\"\n");
     }
 
     #[test]
