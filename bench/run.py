@@ -647,30 +647,32 @@ def section_playground():
     return text, [(target, f"median {med:.0f} ms (slowest {worst:.0f} ms)", verdict)], loads
 
 
+def leb(data, i):
+    """The unsigned LEB128 number at `data[i]` and the index after it (wasm's integers)."""
+    value, shift = 0, 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
 def wasm_sections(path):
     """(name, raw bytes, gzipped bytes) of each section of a wasm module, custom sections by their own name."""
     data = path.read_bytes()
     kinds = {1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global", 7: "export",
              8: "start", 9: "element", 10: "code", 11: "data", 12: "datacount"}
 
-    def leb(i):
-        value, shift = 0, 0
-        while True:
-            byte = data[i]
-            i += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value, i
-
     out, i = [], 8
     while i < len(data):
         kind = data[i]
-        size, i = leb(i + 1)
+        size, i = leb(data, i + 1)
         body = data[i:i + size]
         name = kinds.get(kind, str(kind))
         if kind == 0:
-            n, j = leb(i)
+            n, j = leb(data, i)
             name = "custom: " + data[j:j + n].decode("utf-8", "replace")
         out.append((name, size, len(gzip.compress(body, compresslevel=9, mtime=0))))
         i += size

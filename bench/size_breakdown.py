@@ -38,6 +38,8 @@ import re
 import shutil
 import subprocess
 import sys
+
+from run import leb  # wasm's LEB128 integers, as bench/run.py reads them (run.py sits beside this file)
 import tomllib
 from pathlib import Path
 
@@ -110,17 +112,6 @@ def sizes(wasm, js):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reading a wasm file: function bodies with their names, and the data segments
-
-
-def leb(b, i):
-    r = s = 0
-    while True:
-        x = b[i]
-        i += 1
-        r |= (x & 0x7F) << s
-        s += 7
-        if x < 0x80:
-            return r, i
 
 
 def parse_wasm(path):
