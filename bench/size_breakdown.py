@@ -39,9 +39,10 @@ import shutil
 import subprocess
 import sys
 
-from run import leb  # wasm's LEB128 integers, as bench/run.py reads them (run.py sits beside this file)
 import tomllib
 from pathlib import Path
+
+from run import leb  # wasm's LEB128 integers, as bench/run.py reads them (run.py sits beside this file)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "size-breakdown"
