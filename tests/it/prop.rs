@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use redlet_core::resp::{parse_command, parse_reply, Limits};
 use redlet_core::tokenize::split_args;
-use redlet_core::{Config, Engine};
+use redlet_core::{Config, Engine, Reply};
 
 use crate::diff::{escape, now_ms};
 use crate::redis::RedisServer;
@@ -67,6 +67,20 @@ const WORDS: &[&str] = &[
     "hz", "INFO", "DOCS", "GETKEYS", "LIST", "ENCODING", "FREQ", "IDLETIME", "REFCOUNT", "HELP", "default",
 ];
 
+/// Ways a client turns client-side caching on or off (`random_commands_never_panic_the_engine`).
+const TRACKING_SETUPS: &[&[&[u8]]] = &[
+    &[b"CLIENT", b"TRACKING", b"ON"],
+    &[b"CLIENT", b"TRACKING", b"ON", b"NOLOOP"],
+    &[b"CLIENT", b"TRACKING", b"ON", b"BCAST"],
+    &[b"CLIENT", b"TRACKING", b"ON", b"BCAST", b"PREFIX", b"k"],
+    &[b"CLIENT", b"TRACKING", b"ON", b"OPTIN"],
+    &[b"CLIENT", b"TRACKING", b"ON", b"OPTOUT"],
+    &[b"CLIENT", b"TRACKING", b"OFF"],
+    &[b"CLIENT", b"CACHING", b"YES"],
+    &[b"HELLO", b"3"],
+    &[b"HELLO", b"2"],
+];
+
 fn random_argv(g: &mut Gen, names: &[&str]) -> Vec<Vec<u8>> {
     let mut argv = vec![g.pick(names).as_bytes().to_vec()];
     for _ in 0..g.below(7) {
@@ -98,6 +112,7 @@ fn random_commands_never_panic_the_engine() {
     let mut client = engine.connect(1_000);
     let mut g = Gen::new(11);
     let mut now = 1_700_000_000_000u64;
+    let mut tracked = false;
     for _ in 0..100_000 {
         let head = g.pick(&names).to_string();
         let mut argv: Vec<Vec<u8>> = head.split(' ').map(|s| s.as_bytes().to_vec()).collect();
@@ -109,9 +124,18 @@ fn random_commands_never_panic_the_engine() {
             continue;
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            engine.execute(client, &args, now);
+            let reply = engine.execute(client, &args, now);
             engine.tick(now);
+            reply
         }));
+        // Now and then the client switches client-side caching on in one of its modes (or off, or to RESP3), so
+        // that tracking's paths run under the random commands too; random arguments alone seldom manage it.
+        if g.below(300) == 0 {
+            let setup: &[&[u8]] = *g.pick(TRACKING_SETUPS);
+            let on = catch_unwind(AssertUnwindSafe(|| engine.execute(client, setup, now)));
+            assert!(on.is_ok(), "panic on {setup:?}");
+            tracked |= setup.get(2) == Some(&&b"ON"[..]) && matches!(&on, Ok(Some(Reply::Status(s))) if s == "OK");
+        }
         let shown: Vec<String> = argv.iter().map(|a| escape(a)).collect();
         assert!(outcome.is_ok(), "panic on {:?}", shown);
         // The incremental memory accounting (maxmemory's input) stays equal to a fresh count.
@@ -122,6 +146,7 @@ fn random_commands_never_panic_the_engine() {
             client = engine.connect(now);
         }
     }
+    assert!(tracked, "no CLIENT TRACKING ON succeeded: client-side caching went untested");
 }
 
 /// Commands whose replies are deterministic given the same state (no time, randomness or server identity),
