@@ -544,26 +544,27 @@ impl Engine {
     fn resolve(&self, argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), Error> {
         let name = argv.first().copied().unwrap_or(b"");
         let mut buf = [0u8; 32];
+        // The name lower-cased once, on the stack; a name longer than any command's is unknown.
+        let Some(out) = buf.get_mut(..name.len()) else { return Err(Error::unknown_command(argv)) };
+        let mut plain = true;
+        for (o, &c) in out.iter_mut().zip(name) {
+            plain &= c != b'|';
+            *o = c.to_ascii_lowercase();
+        }
+        let out: &[u8] = out;
         // Fast path for the common case, an implemented command without subcommands: the handler table is
         // keyed by full name, which for such a command is its lower-case name. It spares the binary search of
-        // the command table on every call (BENCHMARKS.md, server profile). A name with `|` never takes it,
-        // so `object|encoding` typed as a command stays unknown.
-        if let Some(out) = buf.get_mut(..name.len()) {
-            let mut plain = true;
-            for (o, &c) in out.iter_mut().zip(name) {
-                plain &= c != b'|';
-                *o = c.to_ascii_lowercase();
-            }
-            if let Some(&(spec, handler)) = self.handlers.get(out).filter(|_| plain) {
-                if spec.subcommands.is_empty() {
-                    if !spec.arity_ok(argv.len()) {
-                        return Err(Error::WrongArity(spec.name.into()));
-                    }
-                    return Ok((spec, handler));
+        // the command table and the UTF-8 check on every call (BENCHMARKS.md, server profile). A name with `|`
+        // never takes it, so `object|encoding` typed as a command stays unknown.
+        if let Some(&(spec, handler)) = self.handlers.get(out).filter(|_| plain) {
+            if spec.subcommands.is_empty() {
+                if !spec.arity_ok(argv.len()) {
+                    return Err(Error::WrongArity(spec.name.into()));
                 }
+                return Ok((spec, handler));
             }
         }
-        let lower = lower_name(name, &mut buf).ok_or_else(|| Error::unknown_command(argv))?;
+        let lower = core::str::from_utf8(out).map_err(|_| Error::unknown_command(argv))?;
         let top = table::lookup(lower).ok_or_else(|| Error::unknown_command(argv))?;
         let spec = if top.subcommands.is_empty() {
             top
@@ -691,10 +692,6 @@ impl Engine {
 
     pub(crate) fn push_after_reply(&mut self, client: ClientId, reply: Reply) {
         self.pushes_after_reply.push((client, reply));
-    }
-
-    pub(crate) fn take_pushes_after_reply(&mut self) -> Vec<(ClientId, Reply)> {
-        core::mem::take(&mut self.pushes_after_reply)
     }
 
     /// Turns the keyspace event log on or off (off when the engine starts): while on, every keyspace event

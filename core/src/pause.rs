@@ -71,12 +71,11 @@ pub(crate) fn postpone(e: &mut Engine, client: ClientId, spec: &'static CommandS
     // Inlined into every command: without a pause this is one test.
     match e.pause.current {
         None => false,
-        Some(_) => postpone_if_covered(e, client, spec, argv),
+        Some((kind, end)) => postpone_if_covered(e, client, spec, argv, kind, end),
     }
 }
 
-fn postpone_if_covered(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, argv: &[&[u8]]) -> bool {
-    let Some((kind, end)) = e.pause.current else { return false };
+fn postpone_if_covered(e: &mut Engine, client: ClientId, spec: &'static CommandSpec, argv: &[&[u8]], kind: Kind, end: u64) -> bool {
     if e.now >= end {
         return false;
     }

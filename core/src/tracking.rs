@@ -270,7 +270,7 @@ pub(crate) fn call(
     let top = e.tracking.frames.is_empty();
     if top {
         // A host that did not take the last command's trailing messages still gets them, if late.
-        let late = e.take_pushes_after_reply();
+        let late = e.drain_pushes_after_reply();
         for (to, push) in late {
             e.push(to, push);
         }

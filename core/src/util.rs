@@ -4,6 +4,22 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// `f` of a command's arguments as a slice of slices, which `Engine::execute` takes: most commands have a few,
+/// whose slices go on the stack rather than in a fresh vector (hosts call it once per command).
+pub fn with_slices<'a, R>(argv: impl Iterator<Item = &'a [u8]> + Clone, f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    let mut few: [&[u8]; 8] = [&[]; 8];
+    let mut n = 0;
+    for (slot, a) in few.iter_mut().zip(argv.clone()) {
+        *slot = a;
+        n += 1;
+    }
+    if n < few.len() || argv.clone().nth(few.len()).is_none() {
+        f(few.get(..n).unwrap_or_default())
+    } else {
+        f(&argv.collect::<Vec<_>>())
+    }
+}
+
 /// Parses like Redis's `string2ll`: optional `-`, no `+`, no spaces, no leading zeros, no `-0`, no overflow.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 20 {
@@ -429,6 +445,16 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every argument arrives in order, whether they fit on the stack (up to eight) or not.
+    #[test]
+    fn with_slices_hands_over_every_argument_in_order() {
+        for n in [0usize, 1, 7, 8, 9, 20] {
+            let owned: Vec<Vec<u8>> = (0..n).map(|i| format!("a{i}").into_bytes()).collect();
+            let seen: Vec<Vec<u8>> = with_slices(owned.iter().map(Vec::as_slice), |args| args.iter().map(|a| a.to_vec()).collect());
+            assert_eq!(seen, owned, "{n} arguments");
+        }
+    }
 
     #[test]
     fn i64_digits() {

@@ -19,6 +19,7 @@ use crate::aof::Aof;
 use crate::cli::{Options, OutputLimit};
 use crate::persist::FileStore;
 use redlet_core::resp::{parse_request, Limits, Request};
+use redlet_core::util::with_slices;
 
 const SIGNALS: Token = Token(usize::MAX - 1);
 /// Tokens below this are listeners; a client's token is `FIRST_CLIENT + its slot`.
@@ -458,23 +459,12 @@ impl Server {
             match parse_request(rest, &limits, &mut spans) {
                 Ok(Some(Request::Spans { used })) => {
                     used_total += used;
-                    let arg = |&(s, e): &(usize, usize)| rest.get(s..e).unwrap_or_default();
-                    // Most commands have a few arguments: those go on the stack.
-                    let mut few: [&[u8]; 8] = [&[]; 8];
-                    let many: Vec<&[u8]>;
-                    let args: &[&[u8]] = if spans.len() <= few.len() {
-                        few.iter_mut().zip(&spans).for_each(|(a, span)| *a = arg(span));
-                        few.get(..spans.len()).unwrap_or_default()
-                    } else {
-                        many = spans.iter().map(arg).collect();
-                        &many
-                    };
-                    self.run_command(slot, args);
+                    let args = spans.iter().map(|&(s, e)| rest.get(s..e).unwrap_or_default());
+                    with_slices(args, |args| self.run_command(slot, args));
                 }
                 Ok(Some(Request::Inline((argv, used)))) => {
                     used_total += used;
-                    let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-                    self.run_command(slot, &args);
+                    with_slices(argv.iter().map(Vec::as_slice), |args| self.run_command(slot, args));
                 }
                 Ok(None) => break,
                 Err(e) => {

@@ -24,6 +24,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Uint8Array};
 use redlet_core::format::{format_console, format_tty};
 use redlet_core::tokenize::{split_args, split_plain};
+use redlet_core::util::with_slices;
 use redlet_core::{ClientId, Config, Engine, KeyEvent, Reply};
 use wasm_bindgen::prelude::*;
 
@@ -274,22 +275,6 @@ struct Outcome {
     resp: u8,
     /// QUIT: the client is to be closed now that its reply is delivered.
     closing: bool,
-}
-
-/// `f` of the arguments as slices: most commands have a few, whose slices go on the stack rather than in a
-/// fresh vector.
-fn with_slices<'a, R>(argv: impl Iterator<Item = &'a [u8]> + Clone, f: impl FnOnce(&[&[u8]]) -> R) -> R {
-    let mut few: [&[u8]; 8] = [&[]; 8];
-    let mut n = 0;
-    for (slot, a) in few.iter_mut().zip(argv.clone()) {
-        *slot = a;
-        n += 1;
-    }
-    if n < few.len() || argv.clone().nth(few.len()).is_none() {
-        f(few.get(..n).unwrap_or_default())
-    } else {
-        f(&argv.collect::<Vec<_>>())
-    }
 }
 
 /// Runs one command for `client`, then delivers the keyspace events and the pushes it produced.
