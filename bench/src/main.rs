@@ -6,6 +6,8 @@
 //! ```text
 //! redlet-bench ops                   ops/s per command, 100,000 random keys (median of 5 timed rounds)
 //! redlet-bench flat [OP]             ns per operation at collection sizes 10^3..10^6, and max/min (ZREM, ZRANGE: only when named)
+//! redlet-bench count OP SIZE        `flat`'s workload at one size, the operations to count under callgrind
+//! redlet-bench latency               ns per dependent memory load by working-set size (a pointer chase)
 //! redlet-bench memory KIND           heap growth for 1,000,000 keys/members; KIND: strings | hash | set | zset
 //!                                    | zsets (200,000 small sorted sets of 5 members; not in BENCHMARKS.md)
 //! redlet-bench profile OP [SIZE]     runs one operation in a loop, for `valgrind --tool=callgrind`
@@ -17,6 +19,7 @@
 
 mod clock;
 mod counting;
+mod latency;
 
 use std::fmt::Write as _;
 
@@ -111,6 +114,18 @@ impl Bench {
             panic!("timed command {} failed: {e}", show(cmd));
         }
         secs
+    }
+
+    /// Runs `cmds` as `time` does but without the clock: the span `redlet-bench count` hands to callgrind
+    /// (`--toggle-collect='*Bench*counted*'`), so only these commands are counted. Not inlined, so that
+    /// callgrind sees it as a function.
+    #[inline(never)]
+    fn counted(&mut self, cmds: &[Cmd]) {
+        for cmd in cmds {
+            if let Some(Reply::Error(e)) = self.exec(cmd) {
+                panic!("counted command {} failed: {e}", show(cmd));
+            }
+        }
     }
 
     fn used_memory(&mut self) -> u64 {
@@ -676,6 +691,39 @@ fn run_profile(op: &str, size: Option<usize>) -> Result<String, String> {
     Ok(format!("{{\"profiled\":{}}}", json_str(&op)))
 }
 
+/// Batches of 1,000 run before `count` counts, so the caches hold what a steady run would.
+const COUNT_WARMUP_BATCHES: usize = 5;
+/// Batches of 1,000 operations `count` counts.
+const COUNT_BATCHES: usize = 10;
+
+/// `flat`'s workload at one size, for callgrind: the collection filled, warm-up batches, then
+/// `COUNT_BATCHES` batches through `Bench::counted` (each undone like `flat`'s). Instruction and cache-miss
+/// counts do not depend on the machine's load, so they show what grows with the size and what does not.
+fn run_count(op: &str, size: usize) -> Result<String, String> {
+    let op = op.to_ascii_uppercase();
+    if !FLAT_OPS.iter().chain(&FLAT_EXTRA_OPS).any(|o| *o == op) {
+        return Err(format!("unknown operation {op}"));
+    }
+    let mut flat = Flat { rng: Rng(0x5151_5151 ^ size as u64), next_new: 0 };
+    let mut bench = Bench::new();
+    bench.setup(&flat.fill(&op, size));
+    let batch = (size / 10).clamp(1, 1000);
+    let mut ops = 0;
+    for i in 0..COUNT_WARMUP_BATCHES + COUNT_BATCHES {
+        let (timed, undo) = flat.batch(&op, size, batch);
+        if i < COUNT_WARMUP_BATCHES {
+            bench.time(&timed);
+        } else {
+            bench.counted(&timed);
+            ops += timed.len();
+        }
+        if let Some(undo) = undo {
+            bench.setup(&[undo]);
+        }
+    }
+    Ok(format!("{{\"op\":{},\"size\":{size},\"ops\":{ops}}}", json_str(&op)))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str);
@@ -688,11 +736,16 @@ fn main() {
                 args.iter().skip(1).filter(|c| implemented(&c.to_ascii_lowercase())).map(|c| json_str(c)).collect();
             Ok(format!("[{}]", names.join(",")))
         }
+        Some("latency") => Ok(latency::run()),
+        Some("count") => match (arg(1), arg(2).and_then(|s| s.parse().ok())) {
+            (Some(op), Some(size)) => run_count(op, size),
+            _ => Err("count needs an operation and a size".into()),
+        },
         Some("profile") => match arg(1) {
             Some(op) => run_profile(op, arg(2).and_then(|s| s.parse().ok())),
             None => Err("profile needs an operation".into()),
         },
-        _ => Err("usage: redlet-bench ops [OP] | flat [OP] | memory strings|hash|set|zset|zsets | profile OP [SIZE] | implemented CMD..."
+        _ => Err("usage: redlet-bench ops [OP] | flat [OP] | count OP SIZE | latency | memory strings|hash|set|zset|zsets | profile OP [SIZE] | implemented CMD..."
             .into()),
     };
     match out {

@@ -119,7 +119,7 @@ fn channel_list(c: &Ctx, channels: &Subscribers) -> Reply {
         .iter()
         .map(|(ch, _)| ch)
         .filter(|ch| pattern.is_none_or(|p| string_match(p, ch, false)))
-        .map(|ch| Reply::bulk(ch))
+        .map(Reply::bulk)
         .collect();
     Reply::Array(names)
 }
@@ -139,7 +139,7 @@ fn numsub(c: &Ctx, channels: &Subscribers) -> Reply {
     let mut out = Vec::new();
     for ch in c.argv.iter().skip(2) {
         out.push(Reply::bulk(ch));
-        out.push(Reply::Integer(channels.get(*ch).map_or(0, Vec::len) as i64));
+        out.push(Reply::Integer(channels.get(ch).map_or(0, Vec::len) as i64));
     }
     Reply::Array(out)
 }
