@@ -1,5 +1,5 @@
-//! The keyspace hash table: a chained hash table with power-of-two bucket counts and Redis's
-//! reverse-binary `SCAN` cursor (`dictScan` in src/dict.c).
+//! The engine's hash table (the keyspace, and the members of large sets, hashes and sorted sets): power-of-two
+//! bucket counts and Redis's reverse-binary `SCAN` cursor (`dictScan` in src/dict.c).
 //!
 //! Why this shape: `SCAN` must return every element present for the whole scan at least once, even when
 //! the table grows or shrinks between calls. Redis gets that from `bucket = hash & (size - 1)` plus a cursor
@@ -12,7 +12,14 @@
 //! - `entries: Vec<Entry<V>>` is a dense slab. Chains link through `next: u32` slab indices. Removal
 //!   swap-removes the last entry into the hole and fixes the one link that pointed at it, so there is no
 //!   free list, no per-slot tag, and `iter()` is a plain slice walk.
-//! - `buckets: Vec<u32>` holds chain heads (`NIL` = empty): 4 bytes per bucket.
+//! - The index from a key to its entry comes in two kinds, chosen when the dict is made:
+//!   - `Dict::new`, chained (the keyspace's): `Vec<u32>` chain heads (`NIL` = empty), 4 bytes per bucket at a
+//!     load of up to 1, as Redis grows its dict. Memory per key is what the keyspace is judged on.
+//!   - `Dict::probed`, open addressing (the collections'): a control byte per slot (7 bits of the hash, or
+//!     empty or deleted) and a `u32` slab index, at a load of up to 3/4, probed eight slots at a time. The
+//!     control bytes are small enough to stay in the cache for a million members, so adding a member or
+//!     looking for an absent one touches no memory outside it (see `Probed`); about 6 bytes per element more.
+//!     Its bucket, for `SCAN`, is the set of elements whose probe starts there, so the argument above holds.
 //! - Each entry stores the low 32 bits of its hash, so resizing never rehashes keys and lookups compare
 //!   hashes before bytes.
 //! - Keys up to [`INLINE_KEY`] bytes live inside the entry; longer ones get one exact-size heap allocation.
@@ -85,17 +92,177 @@ struct Entry<V> {
 #[derive(Clone)]
 pub struct Dict<V> {
     entries: Vec<Entry<V>>,
-    /// Chain heads; the length is always a power of two >= `MIN_BUCKETS`.
-    buckets: Vec<u32>,
+    index: Index,
     /// The hash's key: the seed already mixed as `hash_bytes` begins (`prepare_seed`), once rather than per key.
     seed: u64,
 }
 
+/// How keys find their slab entries: two layouts, one per kind of table (see the module docs).
+#[derive(Clone)]
+enum Index {
+    /// Chain heads (`NIL` = empty), linked through `Entry::next`; the length is always a power of two >=
+    /// `MIN_BUCKETS`. The keyspace's: 4 bytes per bucket at a load of up to 1.
+    Chained(Vec<u32>),
+    /// Open addressing with linear probing, for collections.
+    Probed(Probed),
+}
+
+/// An open-addressed index: per slot a control byte and a slab index, in two arrays.
+///
+/// Why: a lookup reads control bytes until it meets its tag or an empty slot, and only on a tag match the
+/// slab index and the entry. The control bytes are one byte per slot, so for a collection of a million
+/// members they are 2 MB and stay in the cache while the entries (40-80 MB) do not: adding a new member
+/// (SADD, HSET, ZADD of a new element) or asking for an absent one reads no memory outside the cache, where
+/// a chain head and the entry it points to are each a load from memory. Costs 5 bytes per slot at a load of
+/// at most 3/4, about 6 bytes per element more than `Chained`, which is why the keyspace keeps chains.
+///
+/// A removal leaves a tombstone (probes go on past it; an insertion reuses it), because moving later
+/// elements back would need their hashes, from entries outside the cache. Tombstones count towards the load
+/// and go when the index is rebuilt.
+#[derive(Clone)]
+struct Probed {
+    /// `EMPTY`, `DELETED`, or the element's tag (`tag(hash)`, below 0x80).
+    ctrl: Vec<u8>,
+    /// The slab index of the element in each full slot.
+    slots: Vec<u32>,
+    tombstones: usize,
+}
+
+const EMPTY: u8 = 0x80;
+const DELETED: u8 = 0xfe;
+
+/// Seven bits of the hash that the slot number does not use (the top ones; the slot is `hash & mask`).
+fn tag(hash: u32) -> u8 {
+    (hash >> 25) as u8
+}
+
+/// A byte repeated in each of a word's eight bytes, and each byte's high bit.
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `g` equal to `b`. The subtraction's borrow can flag a byte just above a true
+/// match as well, never miss one: callers verify each candidate (a key compare, an index compare), and a
+/// flagged empty slot always has a true one below it in the same group.
+fn matching(g: u64, b: u8) -> u64 {
+    let x = g ^ LO.wrapping_mul(b as u64);
+    x.wrapping_sub(LO) & !x & HI
+}
+
+impl Probed {
+    fn new(size: usize) -> Probed {
+        Probed { ctrl: vec![EMPTY; size], slots: vec![0; size], tombstones: 0 }
+    }
+
+    /// Slots for `n` elements at a load of at most 3/4.
+    fn size_for(n: usize) -> usize {
+        n.saturating_mul(4).div_ceil(3).max(MIN_BUCKETS).checked_next_power_of_two().unwrap_or(MIN_BUCKETS)
+    }
+
+    fn mask(&self) -> usize {
+        self.ctrl.len().wrapping_sub(1)
+    }
+
+    /// The eight control bytes from slot `pos` on, wrapping, as a little-endian word (byte k is slot
+    /// `pos + k`): probes read eight slots per step.
+    #[inline]
+    fn group(&self, pos: usize) -> u64 {
+        if let Some(b) = self.ctrl.get(pos..pos + 8) {
+            return u64::from_le_bytes(b.try_into().unwrap_or([EMPTY; 8]));
+        }
+        let mask = self.mask();
+        (0..8).fold(0, |g, k| g | (self.ctrl.get((pos + k) & mask).copied().unwrap_or(EMPTY) as u64) << (8 * k))
+    }
+
+    /// Calls `hit` with each slot whose tag matches `hash`'s along its probe, up to the group holding the
+    /// first empty slot, until `hit` says found. Most lookups read one group and no slot.
+    #[inline]
+    fn probe(&self, hash: u32, mut hit: impl FnMut(usize) -> bool) -> Option<usize> {
+        let (mask, t) = (self.mask(), tag(hash));
+        let mut pos = hash as usize & mask;
+        for _ in 0..=self.ctrl.len() / 8 {
+            let g = self.group(pos);
+            let mut m = matching(g, t);
+            while m != 0 {
+                let i = (pos + (m.trailing_zeros() / 8) as usize) & mask;
+                if hit(i) {
+                    return Some(i);
+                }
+                m &= m.wrapping_sub(1);
+            }
+            if matching(g, EMPTY) != 0 {
+                return None;
+            }
+            pos = (pos + 8) & mask;
+        }
+        None
+    }
+
+    /// The slot holding slab index `idx`, whose hash is `hash`.
+    fn slot_of_index(&self, hash: u32, idx: u32) -> Option<usize> {
+        self.probe(hash, |i| self.slots.get(i) == Some(&idx))
+    }
+
+    /// Frees slot `at`: empty where no probe can have gone on past it, else a tombstone.
+    ///
+    /// A probe reads eight slots at a time and goes on only past eight with no empty slot among them. So `at`
+    /// can become empty when every eight consecutive slots around it hold another empty one: fewer than 8
+    /// non-empty slots in the row through `at`. At the loads used here that is most removals, so tombstones
+    /// stay few and the index is rarely rebuilt for their sake. (A table of 8 slots or fewer is one group,
+    /// and always holds an empty slot besides: the load is at most 3/4.)
+    fn vacate(&mut self, at: usize) {
+        let (mask, n) = (self.mask(), self.ctrl.len());
+        let full = |i: usize| self.ctrl.get(i & mask).is_some_and(|&c| c != EMPTY);
+        let before = (1..8).take_while(|&k| full(at.wrapping_sub(k))).count();
+        let after = (1..8).take_while(|&k| full(at + k)).count();
+        let keep_probing = n > 8 && before + after + 1 >= 8;
+        if let Some(c) = self.ctrl.get_mut(at) {
+            if keep_probing {
+                *c = DELETED;
+                self.tombstones += 1;
+            } else {
+                *c = EMPTY;
+            }
+        }
+    }
+
+    /// Puts slab index `idx` (hash `hash`, not present) in the first free or deleted slot of its probe.
+    fn place(&mut self, hash: u32, idx: u32) {
+        let mask = self.mask();
+        let mut pos = hash as usize & mask;
+        for _ in 0..=self.ctrl.len() / 8 {
+            // Empty and deleted are the control bytes with the high bit set.
+            let free = self.group(pos) & HI;
+            if free != 0 {
+                self.put((pos + (free.trailing_zeros() / 8) as usize) & mask, hash, idx);
+                return;
+            }
+            pos = (pos + 8) & mask;
+        }
+    }
+
+    /// Fills free or deleted slot `at` with slab index `idx`, whose hash is `hash`.
+    fn put(&mut self, at: usize, hash: u32, idx: u32) {
+        if self.ctrl.get(at) == Some(&DELETED) {
+            self.tombstones -= 1;
+        }
+        if let (Some(c), Some(s)) = (self.ctrl.get_mut(at), self.slots.get_mut(at)) {
+            *c = tag(hash);
+            *s = idx;
+        }
+    }
+}
+
 impl<V> Dict<V> {
-    /// An empty dict. `seed` keys the hash, so the same seed and the same operations give the same layout
-    /// (and so the same `SCAN`/`RANDOMKEY` results).
+    /// An empty dict with the keyspace's index (`Chained`). `seed` keys the hash, so the same seed and the
+    /// same operations give the same layout (and so the same `SCAN`/`RANDOMKEY` results).
     pub fn new(seed: u64) -> Self {
-        Dict { entries: Vec::new(), buckets: vec![NIL; MIN_BUCKETS], seed: prepare_seed(seed) }
+        Dict { entries: Vec::new(), index: Index::Chained(vec![NIL; MIN_BUCKETS]), seed: prepare_seed(seed) }
+    }
+
+    /// An empty dict with the collections' index (`Probed`): the same interface and semantics, for the
+    /// members of sets, hashes and sorted sets.
+    pub fn probed(seed: u64) -> Self {
+        Dict { entries: Vec::new(), index: Index::Probed(Probed::new(MIN_BUCKETS)), seed: prepare_seed(seed) }
     }
 
     pub fn len(&self) -> usize {
@@ -106,23 +273,74 @@ impl<V> Dict<V> {
         self.entries.is_empty()
     }
 
-    /// Number of buckets (a power of two, at least 4).
+    /// Number of buckets (slots of a probed dict): a power of two, at least 4.
     pub fn bucket_count(&self) -> usize {
-        self.buckets.len()
+        match &self.index {
+            Index::Chained(b) => b.len(),
+            Index::Probed(p) => p.ctrl.len(),
+        }
     }
 
     fn mask(&self) -> usize {
-        self.buckets.len().wrapping_sub(1)
+        self.bucket_count().wrapping_sub(1)
     }
 
     fn hash(&self, key: &[u8]) -> u32 {
         hash_prepared(self.seed, key) as u32
     }
 
-    /// Slab index of `key` and of its predecessor in the chain (`None` when it is the bucket head).
-    fn find(&self, key: &[u8], hash: u32) -> Option<(Option<u32>, u32)> {
+    fn key_at(&self, idx: u32, key: &[u8], hash: u32) -> bool {
+        self.entries.get(idx as usize).is_some_and(|e| e.hash == hash && e.key.as_bytes() == key)
+    }
+
+    /// Slab index of `key`.
+    #[inline]
+    fn find(&self, key: &[u8], hash: u32) -> Option<u32> {
+        match &self.index {
+            Index::Chained(buckets) => self.chain_find(buckets, key, hash).map(|(_, i)| i),
+            Index::Probed(p) => self.find_probed(p, key, hash).ok(),
+        }
+    }
+
+    /// Slab index of `key` in a probed dict (`Probed::probe` written out for keys, the hottest path), or
+    /// when it is absent the slot an insertion puts it in: the first free or deleted one of its probe.
+    #[inline]
+    fn find_probed(&self, p: &Probed, key: &[u8], hash: u32) -> Result<u32, usize> {
+        let (mask, t) = (p.mask(), tag(hash));
+        let mut pos = hash as usize & mask;
+        let mut free = None;
+        for _ in 0..=p.ctrl.len() / 8 {
+            let g = p.group(pos);
+            let mut m = matching(g, t);
+            while m != 0 {
+                let idx = p.slots.get((pos + (m.trailing_zeros() / 8) as usize) & mask).copied().unwrap_or(NIL);
+                if self.key_at(idx, key, hash) {
+                    return Ok(idx);
+                }
+                m &= m.wrapping_sub(1);
+            }
+            if free.is_none() && g & HI != 0 {
+                free = Some((pos + ((g & HI).trailing_zeros() / 8) as usize) & mask);
+            }
+            if matching(g, EMPTY) != 0 {
+                break;
+            }
+            pos = (pos + 8) & mask;
+        }
+        Err(free.unwrap_or(NIL as usize))
+    }
+
+    /// Slab index of `key` in a chained dict, and of its predecessor in the chain (`None` when it is the
+    /// bucket head).
+    fn find_chained(&self, key: &[u8], hash: u32) -> Option<(Option<u32>, u32)> {
+        let Index::Chained(buckets) = &self.index else { return None };
+        self.chain_find(buckets, key, hash)
+    }
+
+    #[inline]
+    fn chain_find(&self, buckets: &[u32], key: &[u8], hash: u32) -> Option<(Option<u32>, u32)> {
         let mut prev = None;
-        let mut cur = *self.buckets.get(hash as usize & self.mask())?;
+        let mut cur = *buckets.get(hash as usize & buckets.len().wrapping_sub(1))?;
         while cur != NIL {
             let e = self.entries.get(cur as usize)?;
             if e.hash == hash && e.key.as_bytes() == key {
@@ -139,7 +357,7 @@ impl<V> Dict<V> {
         if self.entries.is_empty() {
             return None;
         }
-        self.find(key, self.hash(key)).map(|(_, i)| i as usize)
+        self.find(key, self.hash(key)).map(|i| i as usize)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
@@ -190,14 +408,32 @@ impl<V> Dict<V> {
     /// `insert` that also gives the slot the value is in now.
     pub fn insert_slot(&mut self, key: Vec<u8>, value: V) -> (u32, Option<V>) {
         let hash = self.hash(&key);
-        if let Some((_, i)) = self.find(&key, hash) {
+        // A probed lookup that misses also finds the slot the key goes in.
+        let (found, mut free) = match &self.index {
+            Index::Chained(buckets) => (self.chain_find(buckets, &key, hash).map(|(_, i)| i), None),
+            Index::Probed(p) => match self.find_probed(p, &key, hash) {
+                Ok(i) => (Some(i), None),
+                Err(slot) => (None, Some(slot)),
+            },
+        };
+        if let Some(i) = found {
             return (i, self.entries.get_mut(i as usize).map(|e| core::mem::replace(&mut e.value, value)));
         }
         assert!(self.entries.len() < MAX_LEN, "Dict is full");
-        // Redis's _dictExpandIfNeeded: grow before adding once the load factor reaches 1.
-        if self.entries.len() >= self.buckets.len() {
-            let want = (self.entries.len() + 1).checked_next_power_of_two().unwrap_or(self.buckets.len());
-            self.rebuild(want);
+        let len = self.entries.len();
+        match &self.index {
+            // Redis's _dictExpandIfNeeded: grow before adding once the load factor reaches 1.
+            Index::Chained(b) if len >= b.len() => {
+                let want = (len + 1).checked_next_power_of_two().unwrap_or(b.len());
+                self.rebuild(want);
+            }
+            // Past a load of 3/4, counting tombstones. Rebuilt with room for a quarter more than now, so
+            // that a table near the limit with removals and additions in turn is not rebuilt again soon.
+            Index::Probed(p) if (len + p.tombstones + 1) * 4 > p.ctrl.len() * 3 => {
+                self.rebuild(Probed::size_for(len + 1 + len / 4));
+                free = None;
+            }
+            _ => {}
         }
         // Grow the slab by 1.5x rather than Vec's 2x: at millions of keys the spare capacity is the
         // single biggest overhead, and the amortized cost stays O(1).
@@ -206,12 +442,23 @@ impl<V> Dict<V> {
             // On failure just fall through: `push` then grows (or aborts on OOM) as usual.
             let _ = self.entries.try_reserve_exact(extra);
         }
-        let b = hash as usize & self.mask();
-        let idx = self.entries.len() as u32;
-        let next = self.buckets.get(b).copied().unwrap_or(NIL);
-        self.entries.push(Entry { hash, next, key: Key::new(key), value });
-        if let Some(head) = self.buckets.get_mut(b) {
-            *head = idx;
+        let idx = len as u32;
+        match &mut self.index {
+            Index::Chained(buckets) => {
+                let b = hash as usize & buckets.len().wrapping_sub(1);
+                let next = buckets.get(b).copied().unwrap_or(NIL);
+                self.entries.push(Entry { hash, next, key: Key::new(key), value });
+                if let Some(head) = buckets.get_mut(b) {
+                    *head = idx;
+                }
+            }
+            Index::Probed(p) => {
+                self.entries.push(Entry { hash, next: NIL, key: Key::new(key), value });
+                match free {
+                    Some(at) if at < p.ctrl.len() => p.put(at, hash, idx),
+                    _ => p.place(hash, idx),
+                }
+            }
         }
         (idx, None)
     }
@@ -231,64 +478,112 @@ impl<V> Dict<V> {
             return None;
         }
         let hash = self.hash(key);
-        let (prev, idx) = self.find(key, hash)?;
         let last = (self.entries.len() - 1) as u32;
-        let entry = self.unlink_and_take(prev, idx, hash)?;
+        let idx = match &self.index {
+            Index::Chained(_) => {
+                let (prev, idx) = self.find_chained(key, hash)?;
+                self.unlink_chained(prev, idx, hash)?;
+                idx
+            }
+            Index::Probed(p) => {
+                let idx = self.find(key, hash)?;
+                let at = p.slot_of_index(hash, idx)?;
+                if let Index::Probed(p) = &mut self.index {
+                    p.vacate(at);
+                }
+                idx
+            }
+        };
+        self.repoint(last, idx)?;
+        if (idx as usize) >= self.entries.len() {
+            return None;
+        }
+        let entry = self.entries.swap_remove(idx as usize);
         // Shrinking on delete (Redis does it from serverCron) keeps memory tracking the live size; the
         // 1/10 threshold against growth at 1/1 gives enough hysteresis that add/remove cycles don't thrash.
-        if self.buckets.len() > MIN_BUCKETS && self.entries.len() * MIN_FILL_DIVISOR < self.buckets.len() {
-            let want = self.entries.len().max(MIN_BUCKETS).checked_next_power_of_two().unwrap_or(MIN_BUCKETS);
+        let (len, buckets) = (self.entries.len(), self.bucket_count());
+        if buckets > MIN_BUCKETS && len * MIN_FILL_DIVISOR < buckets {
+            let want = match &self.index {
+                Index::Chained(_) => len.max(MIN_BUCKETS).checked_next_power_of_two().unwrap_or(MIN_BUCKETS),
+                Index::Probed(_) => Probed::size_for(len),
+            };
             self.rebuild(want);
             // The slab was sized for the old population; give most of it back too.
-            self.entries.shrink_to(self.entries.len() + self.entries.len() / 2);
+            self.entries.shrink_to(len + len / 2);
         }
         Some((entry.key.into_vec(), entry.value, idx, last))
     }
 
-    /// Removes slab entry `idx` (found with predecessor `prev`) from its chain, then moves the last entry
-    /// into its slot, repointing the single link (bucket head or chain `next`) that referred to the last one.
-    fn unlink_and_take(&mut self, prev: Option<u32>, idx: u32, hash: u32) -> Option<Entry<V>> {
-        let mask = self.mask();
+    /// Takes slab entry `idx` (found with predecessor `prev`) out of its chain.
+    fn unlink_chained(&mut self, prev: Option<u32>, idx: u32, hash: u32) -> Option<()> {
         let next = self.entries.get(idx as usize)?.next;
         match prev {
-            None => *self.buckets.get_mut(hash as usize & mask)? = next,
+            None => {
+                let Index::Chained(buckets) = &mut self.index else { return None };
+                let mask = buckets.len().wrapping_sub(1);
+                *buckets.get_mut(hash as usize & mask)? = next;
+            }
             Some(p) => self.entries.get_mut(p as usize)?.next = next,
         }
-        let last = (self.entries.len() - 1) as u32;
-        if idx != last {
-            let last_bucket = self.entries.get(last as usize)?.hash as usize & mask;
-            let head = self.buckets.get_mut(last_bucket)?;
-            if *head == last {
-                *head = idx;
-            } else {
+        Some(())
+    }
+
+    /// The last slab entry is about to move into slot `to` (by `swap_remove`): repoints the one link (bucket
+    /// head, chain `next` or probed slot) that refers to it. Nothing to do when `to` is the last.
+    fn repoint(&mut self, last: u32, to: u32) -> Option<()> {
+        if to == last {
+            return Some(());
+        }
+        let last_hash = self.entries.get(last as usize)?.hash;
+        match &mut self.index {
+            Index::Chained(buckets) => {
+                let mask = buckets.len().wrapping_sub(1);
+                let head = buckets.get_mut(last_hash as usize & mask)?;
+                if *head == last {
+                    *head = to;
+                    return Some(());
+                }
                 let mut cur = *head;
                 while cur != NIL {
                     let e = self.entries.get_mut(cur as usize)?;
                     if e.next == last {
-                        e.next = idx;
+                        e.next = to;
                         break;
                     }
                     cur = e.next;
                 }
             }
+            Index::Probed(p) => {
+                let at = p.slot_of_index(last_hash, last)?;
+                *p.slots.get_mut(at)? = to;
+            }
         }
-        if (idx as usize) < self.entries.len() {
-            Some(self.entries.swap_remove(idx as usize))
-        } else {
-            None
-        }
+        Some(())
     }
 
-    /// Rebuilds the chains for `size` buckets (a power of two) from the stored hashes.
+    /// Rebuilds the index for `size` buckets (a power of two) from the stored hashes.
     fn rebuild(&mut self, size: usize) {
-        self.buckets.clear();
-        self.buckets.resize(size, NIL);
-        self.buckets.shrink_to_fit();
-        let mask = size.wrapping_sub(1);
-        for (i, e) in self.entries.iter_mut().enumerate() {
-            if let Some(head) = self.buckets.get_mut(e.hash as usize & mask) {
-                e.next = *head;
-                *head = i as u32;
+        match &mut self.index {
+            Index::Chained(buckets) => {
+                buckets.clear();
+                buckets.resize(size, NIL);
+                buckets.shrink_to_fit();
+                let mask = size.wrapping_sub(1);
+                for (i, e) in self.entries.iter_mut().enumerate() {
+                    if let Some(head) = buckets.get_mut(e.hash as usize & mask) {
+                        e.next = *head;
+                        *head = i as u32;
+                    }
+                }
+            }
+            Index::Probed(p) => {
+                // Free the old arrays before the new ones are made: at millions of members they are
+                // megabytes.
+                *p = Probed::new(0);
+                *p = Probed::new(size);
+                for (i, e) in self.entries.iter().enumerate() {
+                    p.place(e.hash, i as u32);
+                }
             }
         }
     }
@@ -296,7 +591,10 @@ impl<V> Dict<V> {
     /// Removes everything and releases the memory, back to the initial 4 buckets.
     pub fn clear(&mut self) {
         self.entries = Vec::new();
-        self.buckets = vec![NIL; MIN_BUCKETS];
+        self.index = match self.index {
+            Index::Chained(_) => Index::Chained(vec![NIL; MIN_BUCKETS]),
+            Index::Probed(_) => Index::Probed(Probed::new(MIN_BUCKETS)),
+        };
     }
 
     /// All elements, in slab order (unspecified, but deterministic for a given history).
@@ -308,24 +606,67 @@ impl<V> Dict<V> {
         self.entries.iter_mut().map(|e| (e.key.as_bytes(), &mut e.value))
     }
 
+    /// Calls `f` with the slab index of every element whose bucket is `b` (`hash & mask`): a chain, or in
+    /// a probed dict the elements of the run from slot `b` to the next empty slot that belong to `b`.
+    fn each_in_bucket(&self, b: usize, mut f: impl FnMut(u32)) {
+        match &self.index {
+            Index::Chained(buckets) => {
+                let mut cur = buckets.get(b).copied().unwrap_or(NIL);
+                while cur != NIL {
+                    let Some(e) = self.entries.get(cur as usize) else { break };
+                    f(cur);
+                    cur = e.next;
+                }
+            }
+            // The windows a lookup from `b` reads, up to the first holding an empty slot: every element whose
+            // probe starts at `b` is in them (in a table of fewer than 8 slots a window wraps onto itself, so
+            // only its first `len` slots are new).
+            Index::Probed(p) => {
+                let (mask, n) = (p.mask(), p.ctrl.len());
+                let mut pos = b;
+                for _ in 0..=n / 8 {
+                    let mut empty = false;
+                    for k in 0..8.min(n) {
+                        let i = (pos + k) & mask;
+                        match p.ctrl.get(i).copied() {
+                            Some(EMPTY) | None => empty = true,
+                            Some(DELETED) => {}
+                            Some(_) => {
+                                let idx = p.slots.get(i).copied().unwrap_or(NIL);
+                                if self.entries.get(idx as usize).is_some_and(|e| e.hash as usize & mask == b) {
+                                    f(idx);
+                                }
+                            }
+                        }
+                    }
+                    if empty {
+                        break;
+                    }
+                    pos = (pos + 8) & mask;
+                }
+            }
+        }
+    }
+
     /// Visits the bucket at `cursor` (and, as dictScan does, the related buckets when the table size
     /// changed), calling `f` for each element; returns the next cursor (0 = done). Same semantics as Redis's
     /// dictScan with one table.
     ///
     /// With a single table there are no "related buckets" to visit within one call: a resize between calls
     /// is handled by the cursor itself, which is `cursor & mask` read in reverse-bit order. Growing may make
-    /// the scan skip buckets whose elements it has already returned; shrinking may return some twice.
+    /// the scan skip buckets whose elements it has already returned; shrinking may return some twice. A
+    /// probed dict's bucket is every element whose hash puts it there first, wherever probing placed it, so
+    /// the same argument holds.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
         if self.is_empty() {
             return 0;
         }
         let m0 = self.mask() as u64;
-        let mut cur = self.buckets.get((cursor & m0) as usize).copied().unwrap_or(NIL);
-        while cur != NIL {
-            let Some(e) = self.entries.get(cur as usize) else { break };
-            f(e.key.as_bytes(), &e.value);
-            cur = e.next;
-        }
+        self.each_in_bucket((cursor & m0) as usize, |i| {
+            if let Some(e) = self.entries.get(i as usize) {
+                f(e.key.as_bytes(), &e.value);
+            }
+        });
         // Increment the reversed cursor: set the bits above the mask so the carry flows out of the
         // masked part, then add one to the reversed value.
         let mut v = cursor | !m0;
@@ -348,7 +689,7 @@ impl<V> Dict<V> {
     }
 
     /// Up to `count` elements starting at a random bucket, like `dictGetSomeKeys` (used for active expiry
-    /// and eviction sampling): walks consecutive buckets collecting whole chains, jumps to a new random
+    /// and eviction sampling): walks consecutive buckets collecting whole buckets, jumps to a new random
     /// bucket after a run of empty ones, and gives up after `count * 10` buckets. Buckets follow the hash,
     /// not insertion order, so the sample is not biased by key age (a slab window would be). May return
     /// fewer than `count` elements, and can return an element twice if the walk wraps around.
@@ -364,8 +705,15 @@ impl<V> Dict<V> {
         let mut emptylen = 0usize;
         while out.len() < count && maxsteps > 0 {
             maxsteps -= 1;
-            let mut cur = self.buckets.get(i).copied().unwrap_or(NIL);
-            if cur == NIL {
+            let before = out.len();
+            self.each_in_bucket(i, |idx| {
+                if out.len() < count {
+                    if let Some(e) = self.entries.get(idx as usize) {
+                        out.push((e.key.as_bytes(), &e.value));
+                    }
+                }
+            });
+            if out.len() == before {
                 emptylen += 1;
                 if emptylen >= 5 && emptylen > count {
                     i = rng.next_u64() as usize & mask;
@@ -373,14 +721,6 @@ impl<V> Dict<V> {
                 }
             } else {
                 emptylen = 0;
-                while cur != NIL {
-                    let Some(e) = self.entries.get(cur as usize) else { break };
-                    out.push((e.key.as_bytes(), &e.value));
-                    if out.len() == count {
-                        return out;
-                    }
-                    cur = e.next;
-                }
             }
             i = (i + 1) & mask;
         }
@@ -551,7 +891,15 @@ mod tests {
         assert_eq!(d.len(), model.len());
         let b = d.bucket_count();
         assert!(b.is_power_of_two() && b >= MIN_BUCKETS);
-        assert!(d.len() <= b, "load factor above 1: {} / {b}", d.len());
+        match &d.index {
+            Index::Chained(_) => assert!(d.len() <= b, "load factor above 1: {} / {b}", d.len()),
+            Index::Probed(p) => {
+                assert!((d.len() + p.tombstones) * 4 <= b * 3, "load above 3/4: {} + {} / {b}", d.len(), p.tombstones);
+                let deleted = p.ctrl.iter().filter(|&&c| c == DELETED).count();
+                assert_eq!(deleted, p.tombstones, "tombstones counted");
+                assert_eq!(p.ctrl.iter().filter(|&&c| c < EMPTY).count(), d.len(), "one full slot per element");
+            }
+        }
         assert!(b == MIN_BUCKETS || d.len() * MIN_FILL_DIVISOR >= b, "not shrunk: {} / {b}", d.len());
         let mut seen = BTreeMap::new();
         for (k, v) in d.iter() {
@@ -576,10 +924,20 @@ mod tests {
         assert_eq!(chained, model.len());
     }
 
+    /// Both kinds of index, built by the same seed.
+    fn both<V>(seed: u64) -> [Dict<V>; 2] {
+        [Dict::new(seed), Dict::probed(seed)]
+    }
+
     #[test]
     fn crud_matches_btreemap() {
+        for d in both(42) {
+            crud_matches_btreemap_with(d);
+        }
+    }
+
+    fn crud_matches_btreemap_with(mut d: Dict<u64>) {
         let mut rng = Rng::new(7);
-        let mut d: Dict<u64> = Dict::new(42);
         let mut model: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         // Phases with different key ranges and insert/remove mixes so the table grows to thousands of
         // buckets, shrinks back to the minimum, and grows again.
@@ -655,6 +1013,65 @@ mod tests {
     }
 
     #[test]
+    fn probed_growth_and_shrink_thresholds() {
+        let mut d = Dict::probed(1);
+        assert_eq!(d.bucket_count(), 4);
+        for n in 0..3 {
+            d.insert(key(n), ());
+        }
+        assert_eq!(d.bucket_count(), 4, "3 of 4 slots is the most");
+        d.insert(key(3), ());
+        assert_eq!(d.bucket_count(), 8, "the fourth element grows the table");
+        for n in 4..100 {
+            d.insert(key(n), ());
+        }
+        // Removing one and adding another at a constant size leaves tombstones: they are cleared by
+        // rebuilding, which must not make the table grow without bound.
+        let mut model: BTreeMap<Vec<u8>, ()> = (0..100).map(|n| (key(n), ())).collect();
+        for n in 100..20_000 {
+            assert_eq!(d.remove(&key(n - 100)), Some(()));
+            model.remove(&key(n - 100));
+            d.insert(key(n), ());
+            model.insert(key(n), ());
+            assert!(d.bucket_count() <= 256, "{} slots for 100 elements", d.bucket_count());
+            if n % 997 == 0 {
+                check_invariants(&d, &model);
+            }
+        }
+        check_invariants(&d, &model);
+        assert_eq!(d.bucket_count(), 256);
+        for n in 19_900..19_990 {
+            d.remove(&key(n));
+        }
+        // 25 of 256 is below 10%: the fewest slots for 25 at a load of 3/4 are 64 (34 rounded up).
+        assert_eq!(d.bucket_count(), 64, "below 10% shrinks");
+        d.clear();
+        assert!(d.is_empty() && d.bucket_count() == 4 && d.get(&key(1)).is_none());
+    }
+
+    #[test]
+    fn matching_flags_every_equal_byte() {
+        let mut rng = Rng::new(17);
+        for _ in 0..20_000 {
+            // Words of control-byte-like values, so that equal bytes are common.
+            let bytes: [u8; 8] = core::array::from_fn(|_| [0, 1, 0x7f, 0x80, 0x81, 0xfe, 0x55][rng.below(7) as usize]);
+            let g = u64::from_le_bytes(bytes);
+            for b in [0u8, 1, 0x7f, 0x80, 0xfe] {
+                let m = matching(g, b);
+                let first = bytes.iter().position(|&x| x == b);
+                for (k, &x) in bytes.iter().enumerate() {
+                    let flagged = m >> (8 * k + 7) & 1 == 1;
+                    if x == b {
+                        assert!(flagged, "{bytes:x?}: byte {k} equals {b:#x} but is not flagged");
+                    } else if flagged {
+                        assert!(first.is_some_and(|f| f < k), "{bytes:x?}: byte {k} flagged with no match below");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn empty_scan_returns_zero() {
         let d: Dict<()> = Dict::new(0);
         let mut calls = 0;
@@ -667,9 +1084,9 @@ mod tests {
     /// whatever is added or removed (and however the table resizes) between calls.
     #[test]
     fn scan_survives_growth_and_shrink() {
-        for seed in 0..8u64 {
+        for (seed, probed) in (0..8u64).flat_map(|s| [(s, false), (s, true)]) {
             let mut rng = Rng::new(seed);
-            let mut d = Dict::new(seed);
+            let mut d = if probed { Dict::probed(seed) } else { Dict::new(seed) };
             let stable: Vec<Vec<u8>> = (0..200).map(|n| format!("stable:{n}").into_bytes()).collect();
             for k in &stable {
                 d.insert(k.clone(), ());
@@ -721,8 +1138,13 @@ mod tests {
 
     #[test]
     fn random_is_present_and_covers_everything() {
+        for d in both(9) {
+            random_is_present_and_covers_everything_with(d);
+        }
+    }
+
+    fn random_is_present_and_covers_everything_with(mut d: Dict<u64>) {
         let mut rng = Rng::new(3);
-        let mut d = Dict::new(9);
         assert!(d.random(&mut rng).is_none());
         for n in 0..50 {
             d.insert(key(n), n);
@@ -743,8 +1165,13 @@ mod tests {
 
     #[test]
     fn sample_returns_present_elements() {
+        for d in both(11) {
+            sample_returns_present_elements_with(d);
+        }
+    }
+
+    fn sample_returns_present_elements_with(mut d: Dict<u64>) {
         let mut rng = Rng::new(5);
-        let mut d = Dict::new(11);
         assert!(d.sample(&mut rng, 20).is_empty());
         for n in 0..1000 {
             d.insert(key(n), n);
@@ -780,8 +1207,14 @@ mod tests {
 
     #[test]
     fn same_seed_same_layout() {
+        for probed in [false, true] {
+            same_seed_same_layout_with(probed);
+        }
+    }
+
+    fn same_seed_same_layout_with(probed: bool) {
         let build = |seed| {
-            let mut d = Dict::new(seed);
+            let mut d = if probed { Dict::probed(seed) } else { Dict::new(seed) };
             for n in 0..500 {
                 d.insert(key(n), n);
             }

@@ -234,7 +234,7 @@ impl Hash {
     /// Moves the pairs into a hash table (one-way, as Redis's hashTypeConvert).
     fn convert(&mut self) {
         if let Repr::Listpack { pairs, seed } = &mut self.repr {
-            let mut d = Dict::new(*seed);
+            let mut d = Dict::probed(*seed);
             for (f, v) in core::mem::take(pairs) {
                 d.insert(f, v);
             }

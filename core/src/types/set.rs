@@ -122,7 +122,7 @@ impl Set {
 
     /// An empty set in the hash-table encoding (an RDB set too large for an intset).
     pub fn new_hashtable() -> Set {
-        Set { repr: Repr::Table(Dict::new(TABLE_SEED)), member_bytes: 0 }
+        Set { repr: Repr::Table(Dict::probed(TABLE_SEED)), member_bytes: 0 }
     }
 
     /// An empty set in the encoding Redis's `setTypeCreate` picks for a set whose first member is `first`:
@@ -131,7 +131,7 @@ impl Set {
         if as_int(first).is_some() {
             Set::new_intset()
         } else {
-            Set { repr: Repr::Table(Dict::new(TABLE_SEED)), member_bytes: 0 }
+            Set { repr: Repr::Table(Dict::probed(TABLE_SEED)), member_bytes: 0 }
         }
     }
 
@@ -203,10 +203,10 @@ impl Set {
         }
         match &mut self.repr {
             Repr::Table(d) => {
-                if d.contains_key(m) {
+                // One lookup: inserting over a present member changes nothing (the stored key is kept).
+                if d.insert(m.to_vec(), ()).is_some() {
                     return false;
                 }
-                d.insert(m.to_vec(), ());
                 self.member_bytes += m.len();
                 true
             }
@@ -282,7 +282,7 @@ impl Set {
     /// Rewrites an intset as a hash table, in ascending order as Redis's setTypeConvert does.
     fn convert_to_table(&mut self) {
         if let Repr::Ints(v) = &self.repr {
-            let mut d = Dict::new(TABLE_SEED);
+            let mut d = Dict::probed(TABLE_SEED);
             let mut bytes = 0;
             for &i in v {
                 let text = i64_bytes(i);

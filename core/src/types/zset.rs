@@ -238,7 +238,7 @@ struct Indexed {
 
 impl Indexed {
     fn new() -> Indexed {
-        Indexed { dict: Dict::new(DICT_SEED), tree: Tree::new(), member_bytes: 0 }
+        Indexed { dict: Dict::probed(DICT_SEED), tree: Tree::new(), member_bytes: 0 }
     }
 }
 
