@@ -349,8 +349,10 @@ def section_flat():
         "`target/release/redlet-bench flat`: one key holding a collection of N elements; operations timed in "
         f"batches of min(N/10, 1000), each batch undone untimed (ZREM/LPOP/HDEL/SREM) so the size stays between N "
         f"and N + 10%; {data['ops_per_round']:,} operations per round, one warm-up round, median of "
-        f"{data['rounds']} rounds, in thread CPU time. New members are new strings, ZADD scores random, ZRANK asks "
-        "for random existing members. Target (DESIGN §6): max/min within 2×.",
+        f"{data['rounds']} rounds, in thread CPU time. The four sizes' rounds are taken in turn, each after "
+        "5,000 untimed operations, so that a burst of load on the shared machine falls on all sizes alike. New "
+        "members are new strings, ZADD scores random, ZRANK asks for random existing members. Target (DESIGN "
+        "§6): max/min within 2×.",
         "",
         "For reference, the same batches on a redis-server, timed inside the server with TIME by `bench/flat.lua` "
         "(EVALSHA; 20,000 calls per round, median of 3 rounds after a warm-up). Each call there also carries "

@@ -40,6 +40,8 @@ const ROUNDS: usize = 5;
 const SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 /// Timed rounds per size in `flat` (after one warm-up round); the median is reported.
 const FLAT_ROUNDS: usize = 7;
+/// Untimed operations that begin each round in `flat` (the caches hold the previous size's collection).
+const FLAT_WARM_OPS: usize = 5_000;
 /// Timed operations per round at each size in `flat`.
 const FLAT_OPS_PER_ROUND: usize = 20_000;
 /// Keys or members the memory benchmark stores.
@@ -511,24 +513,35 @@ fn run_flat(only: Option<&str>) -> String {
             rows.push(format!("{{\"op\":{},\"missing\":{}}}", json_str(op), json_str(missing)));
             continue;
         }
-        let mut cells = Vec::new();
-        let mut costs = Vec::new();
-        for size in SIZES {
-            let mut flat = Flat { rng: Rng(0x5151_5151 ^ size as u64), next_new: 0 };
-            let mut bench = Bench::new();
-            let fill = flat.fill(op, size);
-            bench.setup(&fill);
-            drop(fill);
-            // Batches small against the collection, so it stays between size and size + 10%.
-            let batch = (size / 10).clamp(1, 1000);
-            let mut per_round = Vec::new();
-            for round in 0..=FLAT_ROUNDS {
+        // Every size's collection is built first, then their rounds are taken in turn (10³, 10⁴, 10⁵, 10⁶,
+        // 10³, ...): a burst of load from the machine's other work then falls on all sizes alike rather than
+        // on one size's rounds, and the ratio is made of all four. Each round begins with `FLAT_WARM_OPS`
+        // untimed operations, because the round before it has just filled the caches with another collection.
+        let mut runs: Vec<(usize, Flat, Bench, Vec<f64>)> = SIZES
+            .iter()
+            .map(|&size| {
+                let mut flat = Flat { rng: Rng(0x5151_5151 ^ size as u64), next_new: 0 };
+                let mut bench = Bench::new();
+                bench.setup(&flat.fill(op, size));
+                (size, flat, bench, Vec::new())
+            })
+            .collect();
+        for round in 0..=FLAT_ROUNDS {
+            for (size, flat, bench, per_round) in runs.iter_mut() {
+                // Batches small against the collection, so it stays between size and size + 10%.
+                let batch = (*size / 10).clamp(1, 1000);
                 let mut secs = 0.0;
                 let mut done = 0;
+                let mut warming = 0;
                 while done < FLAT_OPS_PER_ROUND {
-                    let (timed, undo) = flat.batch(op, size, batch);
-                    secs += bench.time(&timed);
-                    done += timed.len();
+                    let (timed, undo) = flat.batch(op, *size, batch);
+                    let spent = bench.time(&timed);
+                    if warming < FLAT_WARM_OPS {
+                        warming += timed.len();
+                    } else {
+                        secs += spent;
+                        done += timed.len();
+                    }
                     if let Some(undo) = undo {
                         bench.setup(&[undo]);
                     }
@@ -537,6 +550,10 @@ fn run_flat(only: Option<&str>) -> String {
                     per_round.push(secs * 1e9 / done as f64);
                 }
             }
+        }
+        let mut cells = Vec::new();
+        let mut costs = Vec::new();
+        for (size, _, _, per_round) in runs {
             let ns = median(per_round);
             eprintln!("{op:<6} size {size:>9}: {ns:>8.1} ns/op");
             costs.push(ns);
