@@ -173,33 +173,40 @@ impl Probed {
         (0..8).fold(0, |g, k| g | (self.ctrl.get((pos + k) & mask).copied().unwrap_or(EMPTY) as u64) << (8 * k))
     }
 
-    /// Calls `hit` with each slot whose tag matches `hash`'s along its probe, up to the group holding the
-    /// first empty slot, until `hit` says found. Most lookups read one group and no slot.
+    /// Walks `hash`'s probe, up to the group holding the first empty slot, calling `hit` with each slot
+    /// whose tag matches until it says found: `Ok` with that slot, else `Err` with the slot an insertion
+    /// would fill (the first free or deleted one of the probe; `NIL` if none). Every lookup, removal and
+    /// insertion goes through here; most read one group and no slot.
     #[inline]
-    fn probe(&self, hash: u32, mut hit: impl FnMut(usize) -> bool) -> Option<usize> {
+    fn probe(&self, hash: u32, mut hit: impl FnMut(usize) -> bool) -> Result<usize, usize> {
         let (mask, t) = (self.mask(), tag(hash));
         let mut pos = hash as usize & mask;
+        let mut free = NIL as usize;
         for _ in 0..=self.ctrl.len() / 8 {
             let g = self.group(pos);
             let mut m = matching(g, t);
             while m != 0 {
                 let i = (pos + (m.trailing_zeros() / 8) as usize) & mask;
                 if hit(i) {
-                    return Some(i);
+                    return Ok(i);
                 }
                 m &= m.wrapping_sub(1);
             }
+            // Empty and deleted are the control bytes with the high bit set.
+            if free == NIL as usize && g & HI != 0 {
+                free = (pos + ((g & HI).trailing_zeros() / 8) as usize) & mask;
+            }
             if matching(g, EMPTY) != 0 {
-                return None;
+                break;
             }
             pos = (pos + 8) & mask;
         }
-        None
+        Err(free)
     }
 
     /// The slot holding slab index `idx`, whose hash is `hash`.
     fn slot_of_index(&self, hash: u32, idx: u32) -> Option<usize> {
-        self.probe(hash, |i| self.slots.get(i) == Some(&idx))
+        self.probe(hash, |i| self.slots.get(i) == Some(&idx)).ok()
     }
 
     /// Frees slot `at`: empty where no probe can have gone on past it, else a tombstone.
@@ -227,16 +234,8 @@ impl Probed {
 
     /// Puts slab index `idx` (hash `hash`, not present) in the first free or deleted slot of its probe.
     fn place(&mut self, hash: u32, idx: u32) {
-        let mask = self.mask();
-        let mut pos = hash as usize & mask;
-        for _ in 0..=self.ctrl.len() / 8 {
-            // Empty and deleted are the control bytes with the high bit set.
-            let free = self.group(pos) & HI;
-            if free != 0 {
-                self.put((pos + (free.trailing_zeros() / 8) as usize) & mask, hash, idx);
-                return;
-            }
-            pos = (pos + 8) & mask;
+        if let Err(at) = self.probe(hash, |_| false) {
+            self.put(at, hash, idx);
         }
     }
 
@@ -298,45 +297,18 @@ impl<V> Dict<V> {
     fn find(&self, key: &[u8], hash: u32) -> Option<u32> {
         match &self.index {
             Index::Chained(buckets) => self.chain_find(buckets, key, hash).map(|(_, i)| i),
-            Index::Probed(p) => self.find_probed(p, key, hash).ok(),
+            Index::Probed(p) => self.find_probed(p, key, hash).ok().and_then(|at| p.slots.get(at).copied()),
         }
     }
 
-    /// Slab index of `key` in a probed dict (`Probed::probe` written out for keys, the hottest path), or
-    /// when it is absent the slot an insertion puts it in: the first free or deleted one of its probe.
+    /// The slot of `key` in a probed dict, or when it is absent the slot an insertion puts it in.
     #[inline]
-    fn find_probed(&self, p: &Probed, key: &[u8], hash: u32) -> Result<u32, usize> {
-        let (mask, t) = (p.mask(), tag(hash));
-        let mut pos = hash as usize & mask;
-        let mut free = None;
-        for _ in 0..=p.ctrl.len() / 8 {
-            let g = p.group(pos);
-            let mut m = matching(g, t);
-            while m != 0 {
-                let idx = p.slots.get((pos + (m.trailing_zeros() / 8) as usize) & mask).copied().unwrap_or(NIL);
-                if self.key_at(idx, key, hash) {
-                    return Ok(idx);
-                }
-                m &= m.wrapping_sub(1);
-            }
-            if free.is_none() && g & HI != 0 {
-                free = Some((pos + ((g & HI).trailing_zeros() / 8) as usize) & mask);
-            }
-            if matching(g, EMPTY) != 0 {
-                break;
-            }
-            pos = (pos + 8) & mask;
-        }
-        Err(free.unwrap_or(NIL as usize))
+    fn find_probed(&self, p: &Probed, key: &[u8], hash: u32) -> Result<usize, usize> {
+        p.probe(hash, |i| p.slots.get(i).is_some_and(|&idx| self.key_at(idx, key, hash)))
     }
 
     /// Slab index of `key` in a chained dict, and of its predecessor in the chain (`None` when it is the
     /// bucket head).
-    fn find_chained(&self, key: &[u8], hash: u32) -> Option<(Option<u32>, u32)> {
-        let Index::Chained(buckets) = &self.index else { return None };
-        self.chain_find(buckets, key, hash)
-    }
-
     #[inline]
     fn chain_find(&self, buckets: &[u32], key: &[u8], hash: u32) -> Option<(Option<u32>, u32)> {
         let mut prev = None;
@@ -412,8 +384,8 @@ impl<V> Dict<V> {
         let (found, mut free) = match &self.index {
             Index::Chained(buckets) => (self.chain_find(buckets, &key, hash).map(|(_, i)| i), None),
             Index::Probed(p) => match self.find_probed(p, &key, hash) {
-                Ok(i) => (Some(i), None),
-                Err(slot) => (None, Some(slot)),
+                Ok(at) => (p.slots.get(at).copied(), None),
+                Err(at) => (None, Some(at)),
             },
         };
         if let Some(i) = found {
@@ -480,14 +452,14 @@ impl<V> Dict<V> {
         let hash = self.hash(key);
         let last = (self.entries.len() - 1) as u32;
         let idx = match &self.index {
-            Index::Chained(_) => {
-                let (prev, idx) = self.find_chained(key, hash)?;
+            Index::Chained(buckets) => {
+                let (prev, idx) = self.chain_find(buckets, key, hash)?;
                 self.unlink_chained(prev, idx, hash)?;
                 idx
             }
             Index::Probed(p) => {
-                let idx = self.find(key, hash)?;
-                let at = p.slot_of_index(hash, idx)?;
+                let at = self.find_probed(p, key, hash).ok()?;
+                let idx = *p.slots.get(at)?;
                 if let Index::Probed(p) = &mut self.index {
                     p.vacate(at);
                 }
