@@ -429,6 +429,24 @@ impl Flat {
         out
     }
 
+    /// Runs one batch of `op` through `run` (timed, counted, or only for warming up), then its undo untimed,
+    /// so the collection stays near `size`. Gives back what `run` gave and the batch's length.
+    fn step<R>(
+        &mut self,
+        bench: &mut Bench,
+        op: &str,
+        size: usize,
+        n: usize,
+        run: impl FnOnce(&mut Bench, &[Cmd]) -> R,
+    ) -> (R, usize) {
+        let (timed, undo) = self.batch(op, size, n);
+        let out = run(bench, &timed);
+        if let Some(undo) = undo {
+            bench.setup(&[undo]);
+        }
+        (out, timed.len())
+    }
+
     /// A batch of `n` timed commands on `c`, and the one command that undoes it (none for ZRANK and ZRANGE).
     fn batch(&mut self, op: &str, size: usize, n: usize) -> (Vec<Cmd>, Option<Cmd>) {
         let mut timed = Vec::with_capacity(n);
@@ -534,16 +552,12 @@ fn run_flat(only: Option<&str>) -> String {
                 let mut done = 0;
                 let mut warming = 0;
                 while done < FLAT_OPS_PER_ROUND {
-                    let (timed, undo) = flat.batch(op, *size, batch);
-                    let spent = bench.time(&timed);
+                    let (spent, n) = flat.step(bench, op, *size, batch, Bench::time);
                     if warming < FLAT_WARM_OPS {
-                        warming += timed.len();
+                        warming += n;
                     } else {
                         secs += spent;
-                        done += timed.len();
-                    }
-                    if let Some(undo) = undo {
-                        bench.setup(&[undo]);
+                        done += n;
                     }
                 }
                 if round > 0 {
@@ -692,11 +706,7 @@ fn run_profile(op: &str, size: Option<usize>) -> Result<String, String> {
         let mut bench = Bench::new();
         bench.setup(&flat.fill(&op, size));
         for _ in 0..20 {
-            let (timed, undo) = flat.batch(&op, size, 1000);
-            bench.time(&timed);
-            if let Some(undo) = undo {
-                bench.setup(&[undo]);
-            }
+            flat.step(&mut bench, &op, size, 1000, Bench::time);
         }
         return Ok(format!("{{\"profiled\":{},\"size\":{size}}}", json_str(&op)));
     }
@@ -726,17 +736,11 @@ fn run_count(op: &str, size: usize) -> Result<String, String> {
     bench.setup(&flat.fill(&op, size));
     let batch = (size / 10).clamp(1, 1000);
     let mut ops = 0;
-    for i in 0..COUNT_WARMUP_BATCHES + COUNT_BATCHES {
-        let (timed, undo) = flat.batch(&op, size, batch);
-        if i < COUNT_WARMUP_BATCHES {
-            bench.time(&timed);
-        } else {
-            bench.counted(&timed);
-            ops += timed.len();
-        }
-        if let Some(undo) = undo {
-            bench.setup(&[undo]);
-        }
+    for _ in 0..COUNT_WARMUP_BATCHES {
+        flat.step(&mut bench, &op, size, batch, Bench::time);
+    }
+    for _ in 0..COUNT_BATCHES {
+        ops += flat.step(&mut bench, &op, size, batch, Bench::counted).1;
     }
     Ok(format!("{{\"op\":{},\"size\":{size},\"ops\":{ops}}}", json_str(&op)))
 }
